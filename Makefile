@@ -1,0 +1,44 @@
+# Viva: the two commands a new user needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+export HF_HUB_OFFLINE ?= 1
+
+.PHONY: run serve demo test lint typecheck bench install system-deps clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+## Run Viva's service on http://127.0.0.1:8000 (installs into .venv first).
+run: $(STAMP)
+	$(BIN)/viva serve
+
+## Grade the example answers file and print the summary.
+demo: $(STAMP)
+	$(BIN)/viva grade examples/answers.jsonl --bank keras
+
+## Install what the tests need (PostgreSQL, Chromium under CI) and run them all, lint included.
+test: $(STAMP)
+	bash scripts/test-deps.sh
+	$(BIN)/ruff check service tests bench
+	$(BIN)/ruff format --check service tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check service tests bench
+	$(BIN)/ruff format --check service tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_grader.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache artifacts

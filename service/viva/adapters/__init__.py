@@ -1,0 +1,1 @@
+"""Adapters: the embedding model, the LLM client, files and the database."""

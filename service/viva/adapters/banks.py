@@ -1,0 +1,110 @@
+"""Question banks from YAML files, validated, with errors that name file, question and field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from viva.domain.models import Bank
+from viva.errors import BankNotFoundError, BankValidationError
+
+
+def _describe(data: Any, loc: tuple[int | str, ...]) -> str:
+    """Turn a pydantic location into 'question keras-03, points[1].weight'."""
+    parts: list[str] = []
+    node = data
+    i = 0
+    while i < len(loc):
+        key = loc[i]
+        if key == "questions" and i + 1 < len(loc) and isinstance(loc[i + 1], int):
+            idx = int(loc[i + 1])
+            qid = None
+            if isinstance(node, dict) and isinstance(node.get("questions"), list):
+                qs = node["questions"]
+                if idx < len(qs) and isinstance(qs[idx], dict):
+                    qid = qs[idx].get("id")
+                    node = qs[idx]
+            parts.append(f"question {qid}" if qid else f"question #{idx + 1}")
+            i += 2
+            continue
+        if isinstance(key, int):
+            parts[-1:] = [f"{parts[-1] if parts else ''}[{key}]"]
+        else:
+            parts.append(str(key))
+            node = node.get(key) if isinstance(node, dict) else None
+        i += 1
+    out: list[str] = []
+    for p in parts:
+        if out and p.startswith("["):
+            out[-1] += p
+        else:
+            out.append(p)
+    field_path = ".".join(x for x in out if not x.startswith("question "))
+    questions = [x for x in out if x.startswith("question ")]
+    return ", ".join([*questions, f"field {field_path}" if field_path else "top level"])
+
+
+def parse_bank(data: Any, source: str) -> Bank:
+    if not isinstance(data, dict):
+        raise BankValidationError(f"{source}: a bank must be a YAML mapping with 'questions'")
+    try:
+        return Bank.model_validate(data)
+    except ValidationError as exc:
+        lines = [
+            f"{source}: {_describe(data, tuple(err['loc']))}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise BankValidationError("\n".join(lines)) from None
+
+
+def load_bank_file(path: Path) -> Bank:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BankValidationError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise BankValidationError(f"{path}:{where} invalid YAML: {exc}") from None
+    return parse_bank(data, str(path))
+
+
+def bank_files(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files.extend(sorted([*p.glob("*.yaml"), *p.glob("*.yml")]))
+        else:
+            files.append(p)
+    return files
+
+
+class BankRepository:
+    """All banks in a directory, loaded and validated once."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._banks: dict[str, Bank] = {}
+        for f in bank_files([directory]):
+            bank = load_bank_file(f)
+            if bank.id in self._banks:
+                raise BankValidationError(f"{f}: bank id {bank.id!r} is defined twice")
+            self._banks[bank.id] = bank
+
+    def get(self, bank_id: str) -> Bank:
+        try:
+            return self._banks[bank_id]
+        except KeyError:
+            known = ", ".join(sorted(self._banks)) or "none"
+            raise BankNotFoundError(
+                f"no question bank {bank_id!r} in {self.directory} (known: {known})"
+            ) from None
+
+    def all(self) -> list[Bank]:
+        return [self._banks[k] for k in sorted(self._banks)]

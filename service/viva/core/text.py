@@ -1,0 +1,160 @@
+"""Splitting answers into literal spans, and the small lexical toolkit the guards use."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from viva.domain.models import Span
+
+_SENTENCE_END = re.compile(
+    r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)(?<!\bcf\.)"
+    r"(?<=[.!?])[\"')\]]*\s+(?=\S)|\n\s*\n|\n|;\s+"
+)
+_CLAUSE_BREAK = re.compile(
+    r",\s+(?=(?:and|but|which|because|so|while|whereas|since|although|whereas|then|as|"
+    r"so that|that is|i\.e\.|e\.g\.)\b)|\s+(?=(?:because|whereas|while|which means|so that)\b)"
+    r"|\s+[-–—]\s+|:\s+",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+
+# Function words: their share of a text tells prose from a bare keyword list.
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it its
+    itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them themselves
+    then there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours yourself yourselves it's don't doesn't
+    isn't aren't can't won't we'd we'll we're they're there's one us may might must shall via
+    per etc e.g i.e use used using uses""".split()
+)
+
+
+@dataclass(frozen=True)
+class Segmented:
+    """An answer cut into sentences, clauses inside sentences, and pairs of adjacent sentences."""
+
+    sentences: list[Span]
+    spans: list[Span]  # sentences + clauses + adjacent pairs, deduplicated, in text order
+
+
+def _trimmed(text: str, start: int, end: int) -> Span | None:
+    piece = text[start:end]
+    left = len(piece) - len(piece.lstrip())
+    right = len(piece.rstrip())
+    if right <= left:
+        return None
+    # Drop list markers ("- ", "1. ") that a candidate put before an idea.
+    s, e = start + left, start + right
+    m = re.match(r"(?:[-*•]|\d+[.)])\s+", text[s:e])
+    if m and e - s > m.end():
+        s += m.end()
+    if not _TOKEN.search(text[s:e].lower()):
+        return None
+    return Span(text=text[s:e], start=s, end=e)
+
+
+def split_sentences(text: str) -> list[Span]:
+    out: list[Span] = []
+    pos = 0
+    for m in _SENTENCE_END.finditer(text):
+        span = _trimmed(text, pos, m.start())
+        if span:
+            out.append(span)
+        pos = m.end()
+    span = _trimmed(text, pos, len(text))
+    if span:
+        out.append(span)
+    return out
+
+
+def split_clauses(sentence: Span) -> list[Span]:
+    out: list[Span] = []
+    pos = 0
+    text = sentence.text
+    for m in _CLAUSE_BREAK.finditer(text):
+        piece = _trimmed(text, pos, m.start())
+        if piece:
+            out.append(piece)
+        pos = m.end()
+    piece = _trimmed(text, pos, len(text))
+    if piece:
+        out.append(piece)
+    if len(out) < 2:
+        return []
+    shifted = [
+        Span(text=c.text, start=c.start + sentence.start, end=c.end + sentence.start) for c in out
+    ]
+    return [c for c in shifted if len(tokens(c.text)) >= 3]
+
+
+def segment(text: str) -> Segmented:
+    sentences = split_sentences(text)
+    seen: set[tuple[int, int]] = set()
+    spans: list[Span] = []
+
+    def add(span: Span) -> None:
+        if (span.start, span.end) not in seen:
+            seen.add((span.start, span.end))
+            spans.append(span)
+
+    for i, s in enumerate(sentences):
+        add(s)
+        for c in split_clauses(s):
+            add(c)
+        if i + 1 < len(sentences):
+            nxt = sentences[i + 1]
+            add(Span(text=text[s.start : nxt.end], start=s.start, end=nxt.end))
+    spans.sort(key=lambda sp: (sp.start, sp.end))
+    return Segmented(sentences=sentences, spans=spans)
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+def stem(word: str) -> str:
+    """A deliberately light suffix stripper: enough to match 'layers'/'layer', 'trained'/'train'."""
+    w = word.replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    for suffix, min_len in (
+        ("ization", 5), ("isation", 5), ("ations", 4), ("ation", 4), ("ities", 4), ("ity", 4),
+        ("ings", 4), ("ing", 4), ("ies", 3), ("ied", 3), ("ers", 4), ("ed", 4), ("es", 4),
+        ("ly", 4), ("er", 4), ("s", 3),
+    ):
+        if w.endswith(suffix) and len(w) - len(suffix) >= min_len:
+            return w[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
+    return w
+
+
+def content_stems(text: str) -> list[str]:
+    return [stem(t) for t in tokens(text) if t not in STOPWORDS and len(t) > 1]
+
+
+def window_spans(text: str, sentences: list[Span], max_chars: int) -> list[tuple[int, int]]:
+    """Group consecutive sentences into windows short enough for one model pass each."""
+    windows: list[tuple[int, int]] = []
+    start: int | None = None
+    end = 0
+    for s in sentences:
+        if start is None:
+            start, end = s.start, s.end
+        elif s.end - start > max_chars:
+            windows.append((start, end))
+            start, end = s.start, s.end
+        else:
+            end = s.end
+    if start is not None:
+        windows.append((start, end))
+    # A single sentence longer than the window is cut hard; its tail is still graded.
+    out: list[tuple[int, int]] = []
+    for ws, we in windows:
+        while we - ws > max_chars:
+            out.append((ws, ws + max_chars))
+            ws += max_chars
+        out.append((ws, we))
+    return out

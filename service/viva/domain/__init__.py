@@ -1,0 +1,1 @@
+"""Domain models shared by the core, the adapters and the edges."""
