@@ -79,6 +79,10 @@ def rubric_check(
         raise typer.Exit(1)
 
 
+# Sub-modules add their commands to `app` on import.
+from viva.cli import batch, prompts, serve  # noqa: E402,F401
+
+
 def main() -> None:  # pragma: no cover - console entry
     app(prog_name="viva")
 

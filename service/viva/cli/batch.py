@@ -1,0 +1,1 @@
+"""`viva grade`, `viva calibrate`, `viva eval`."""

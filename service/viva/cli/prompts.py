@@ -1,0 +1,1 @@
+"""`viva prompt …` (owned by the LLM work; placeholder until it lands)."""

@@ -1,0 +1,1 @@
+"""`viva serve` (owned by the service work; placeholder until it lands)."""
