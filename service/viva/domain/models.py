@@ -176,3 +176,48 @@ class Grade(_Strict):
     @property
     def missed(self) -> list[PointResult]:
         return [p for p in self.points if not p.covered]
+
+
+# --- reports ------------------------------------------------------------------------------
+
+AnswerStatus = Literal["answered", "skipped", "unanswered", "error"]
+
+
+class QuestionReport(_Strict):
+    question_id: str
+    prompt: str
+    topic: str
+    difficulty: Difficulty
+    status: AnswerStatus
+    answer: str | None = None
+    grade: Grade | None = None
+    reference_answer: str = ""
+    error: str | None = None
+
+    @property
+    def score(self) -> float:
+        return self.grade.score if self.grade else 0.0
+
+
+class TopicScore(_Strict):
+    topic: str
+    score: float
+    answered: int
+    total: int
+
+
+class Report(_Strict):
+    """A candidate's result: overall, per topic, per question, and what to study next."""
+
+    bank_id: str
+    bank_version: str
+    candidate: str | None = None
+    overall: float
+    topics: list[TopicScore]
+    questions: list[QuestionReport]
+    strengths: list[str]
+    gaps: list[str]
+    study_next: list[str]
+    flags: list[str] = []
+    model: str | None = None
+    grader_version: str | None = None
