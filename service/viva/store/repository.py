@@ -1,0 +1,213 @@
+"""The repository: interviews and responses in, plain records out. No SQL leaves this module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from viva.core.interview import InterviewState, Outcome
+from viva.domain.models import Grade
+from viva.errors import InterviewNotFoundError
+from viva.store.db import Database
+from viva.store.tables import Base, utcnow
+
+I = Base.metadata.tables["interviews"]
+R = Base.metadata.tables["responses"]
+
+
+@dataclass(frozen=True)
+class ResponseRecord:
+    question_id: str
+    position: int
+    outcome: Outcome
+    answer: str | None
+    grade: Grade | None
+    idempotency_key: str | None
+    request_hash: str
+    response_body: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class InterviewRecord:
+    id: str
+    bank_id: str
+    bank_version: str
+    candidate: str | None
+    feedback: str
+    seed: int
+    question_ids: tuple[str, ...]
+    status: Literal["in_progress", "completed"]
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    responses: list[ResponseRecord] = field(default_factory=list)
+
+    @property
+    def state(self) -> InterviewState:
+        return InterviewState.of(
+            self.question_ids, {r.question_id: r.outcome for r in self.responses}
+        )
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """The result of `add_response`: `created` is False when another request stored it first."""
+
+    created: bool
+    record: ResponseRecord | None
+
+
+class Repository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create_interview(
+        self,
+        *,
+        id: str,
+        bank_id: str,
+        bank_version: str,
+        candidate: str | None,
+        feedback: str,
+        seed: int,
+        question_ids: tuple[str, ...],
+    ) -> InterviewRecord:
+        now = utcnow()
+        values = {
+            "id": id,
+            "bank_id": bank_id,
+            "bank_version": bank_version,
+            "candidate": candidate,
+            "feedback": feedback,
+            "seed": seed,
+            "question_ids": list(question_ids),
+            "status": "in_progress",
+            "created_at": now,
+            "updated_at": now,
+            "completed_at": None,
+        }
+        with self.db.write() as conn:
+            conn.execute(I.insert().values(**values))
+        return self.get_interview(id)
+
+    def get_interview(self, interview_id: str) -> InterviewRecord:
+        with self.db.read() as conn:
+            row = conn.execute(sa.select(I).where(I.c.id == interview_id)).mappings().first()
+            if row is None:
+                raise InterviewNotFoundError(f"no interview {interview_id!r}")
+            rows = (
+                conn.execute(
+                    sa.select(R).where(R.c.interview_id == interview_id).order_by(R.c.position)
+                )
+                .mappings()
+                .all()
+            )
+        responses = [_response(r) for r in rows]
+        return InterviewRecord(
+            id=row["id"],
+            bank_id=row["bank_id"],
+            bank_version=row["bank_version"],
+            candidate=row["candidate"],
+            feedback=row["feedback"],
+            seed=int(row["seed"]),
+            question_ids=tuple(row["question_ids"]),
+            status=row["status"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            completed_at=row["completed_at"],
+            responses=responses,
+        )
+
+    def find_by_key(self, interview_id: str, key: str) -> ResponseRecord | None:
+        with self.db.read() as conn:
+            row = (
+                conn.execute(
+                    sa.select(R).where(R.c.interview_id == interview_id, R.c.idempotency_key == key)
+                )
+                .mappings()
+                .first()
+            )
+        return _response(row) if row else None
+
+    def add_response(
+        self,
+        interview: InterviewRecord,
+        *,
+        question_id: str,
+        outcome: Outcome,
+        answer: str | None,
+        grade: Grade | None,
+        idempotency_key: str | None,
+        request_hash: str,
+        response_body: dict[str, Any],
+    ) -> StoredResponse:
+        """Store one response, once. A unique-constraint violation means another request for
+        the same question (or the same idempotency key) won the race: `created` is False and
+        `record` is the winner's row when the key matches, else None.
+        """
+        now = utcnow()
+        position = interview.question_ids.index(question_id)
+        answered = {r.question_id for r in interview.responses} | {question_id}
+        done = all(q in answered for q in interview.question_ids)
+        try:
+            with self.db.write() as conn:
+                conn.execute(
+                    R.insert().values(
+                        interview_id=interview.id,
+                        question_id=question_id,
+                        position=position,
+                        outcome=outcome,
+                        answer=answer,
+                        grade=grade.model_dump(mode="json") if grade else None,
+                        idempotency_key=idempotency_key,
+                        request_hash=request_hash,
+                        response_body=response_body,
+                        created_at=now,
+                    )
+                )
+                update: dict[str, Any] = {"updated_at": now}
+                if done:
+                    update |= {"status": "completed", "completed_at": now}
+                conn.execute(I.update().where(I.c.id == interview.id).values(**update))
+        except IntegrityError:
+            existing = self.find_by_key(interview.id, idempotency_key) if idempotency_key else None
+            return StoredResponse(created=False, record=existing)
+        rec = ResponseRecord(
+            question_id=question_id,
+            position=position,
+            outcome=outcome,
+            answer=answer,
+            grade=grade,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            response_body=response_body,
+            created_at=now,
+        )
+        return StoredResponse(created=True, record=rec)
+
+    def count_responses(self, interview_id: str) -> int:
+        with self.db.read() as conn:
+            n = conn.execute(
+                sa.select(sa.func.count()).select_from(R).where(R.c.interview_id == interview_id)
+            ).scalar_one()
+        return int(n)
+
+
+def _response(row: Any) -> ResponseRecord:
+    grade = row["grade"]
+    return ResponseRecord(
+        question_id=row["question_id"],
+        position=int(row["position"]),
+        outcome=row["outcome"],
+        answer=row["answer"],
+        grade=Grade.model_validate(grade) if grade else None,
+        idempotency_key=row["idempotency_key"],
+        request_hash=row["request_hash"],
+        response_body=row["response_body"],
+        created_at=row["created_at"],
+    )

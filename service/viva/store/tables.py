@@ -1,0 +1,79 @@
+"""The tables. Everything needed to reproduce a grade is kept: answer text, full grade JSON,
+question order, seed, bank id and version, and timestamps.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone on its own)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: sa.JSON, list[str]: sa.JSON}
+
+
+class InterviewRow(Base):
+    __tablename__ = "interviews"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    bank_id: Mapped[str] = mapped_column(sa.String(64))
+    bank_version: Mapped[str] = mapped_column(sa.String(64))
+    candidate: Mapped[str | None] = mapped_column(sa.String(200))
+    feedback: Mapped[str] = mapped_column(sa.String(16))
+    seed: Mapped[int] = mapped_column(sa.BigInteger)
+    question_ids: Mapped[list[str]] = mapped_column(sa.JSON)
+    status: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ResponseRow(Base):
+    """One answer or skip. The unique constraints make "stored exactly once" a database fact."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        sa.UniqueConstraint("interview_id", "question_id", name="uq_responses_question"),
+        sa.UniqueConstraint("interview_id", "idempotency_key", name="uq_responses_idempotency"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    interview_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("interviews.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[str] = mapped_column(sa.String(64))
+    position: Mapped[int] = mapped_column(sa.Integer)
+    outcome: Mapped[str] = mapped_column(sa.String(16))  # answered | skipped
+    answer: Mapped[str | None] = mapped_column(sa.Text)
+    grade: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(255))
+    request_hash: Mapped[str] = mapped_column(sa.String(64))
+    response_body: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
