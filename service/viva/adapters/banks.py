@@ -55,8 +55,7 @@ def parse_bank(data: Any, source: str) -> Bank:
         return Bank.model_validate(data)
     except ValidationError as exc:
         lines = [
-            f"{source}: {_describe(data, tuple(err['loc']))}: {err['msg']}"
-            for err in exc.errors()
+            f"{source}: {_describe(data, tuple(err['loc']))}: {err['msg']}" for err in exc.errors()
         ]
         raise BankValidationError("\n".join(lines)) from None
 

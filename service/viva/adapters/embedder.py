@@ -37,10 +37,12 @@ class SentenceTransformerEmbedder:
             path = model
         try:
             self._model = SentenceTransformer(path, device=device)
-        except Exception as exc:  # noqa: BLE001 - any load failure is a configuration problem
-            hint = " (a hub name needs network access; use a local path offline)" if not Path(
-                path
-            ).exists() else ""
+        except Exception as exc:  # any load failure is a configuration problem
+            hint = (
+                " (a hub name needs network access; use a local path offline)"
+                if not Path(path).exists()
+                else ""
+            )
             raise ConfigError(f"cannot load embedding model {model!r}{hint}: {exc}") from exc
         self._tokenizer = self._model.tokenizer
         self.max_tokens = int(self._model.max_seq_length or 256)
@@ -49,8 +51,11 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str]) -> FloatArray:
         with self._lock:
             vecs = self._model.encode(
-                list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                convert_to_numpy=True, show_progress_bar=False,
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
             )
         return np.asarray(vecs, dtype=np.float32)
 
@@ -59,12 +64,18 @@ class SentenceTransformerEmbedder:
         if not texts:
             return []
         with self._lock:
-            outs: list[Any] = self._model.encode(
-                texts, batch_size=self.batch_size, output_value="token_embeddings",
-                convert_to_numpy=False, show_progress_bar=False,
+            outs: Any = self._model.encode(
+                texts,
+                batch_size=self.batch_size,
+                output_value="token_embeddings",
+                convert_to_numpy=False,
+                show_progress_bar=False,
             )
         enc = self._tokenizer(
-            texts, return_offsets_mapping=True, truncation=True, max_length=self.max_tokens,
+            texts,
+            return_offsets_mapping=True,
+            truncation=True,
+            max_length=self.max_tokens,
             add_special_tokens=True,
         )
         result: list[TokenEmbeddings] = []

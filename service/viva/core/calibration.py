@@ -22,9 +22,7 @@ FEATURES = ("semantic", "lexical")
 @dataclass(frozen=True)
 class Calibration:
     id: str = "builtin-0"
-    weights: Mapping[str, float] = field(
-        default_factory=lambda: {"semantic": 12.0, "lexical": 2.0}
-    )
+    weights: Mapping[str, float] = field(default_factory=lambda: {"semantic": 12.0, "lexical": 2.0})
     bias: float = -7.5
     misconception_threshold: float = 0.72
     off_topic_threshold: float = 0.25
@@ -129,6 +127,8 @@ def with_fit(
     base: Calibration, names: Sequence[str], w: npt.NDArray[np.float64], b: float, **extra: Any
 ) -> Calibration:
     return replace(
-        base, weights={n: round(float(v), 6) for n, v in zip(names, w, strict=True)},
-        bias=round(float(b), 6), **extra,
+        base,
+        weights={n: round(float(v), 6) for n, v in zip(names, w, strict=True)},
+        bias=round(float(b), 6),
+        **extra,
     )

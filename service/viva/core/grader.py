@@ -51,6 +51,26 @@ class _Prepared:
     allowed_stems: set[str]
 
 
+@dataclass(frozen=True)
+class PointFeatures:
+    values: dict[str, float]
+    evidence: Span | None  # best-matching span, whatever its similarity
+    matched: str | None
+
+
+@dataclass(frozen=True)
+class GradeFeatures:
+    """Everything the model contributed to one grade; cheap to re-score under new calibrations."""
+
+    request: GradeRequest
+    flags: list[Flag]
+    keyword_list: bool
+    points: list[PointFeatures]
+    topical: float | None  # best similarity of any span to the question or its points
+    misconception_sims: list[tuple[float, Span | None, float]]
+    spans: list[Span]
+
+
 def question_fingerprint(question: Question) -> str:
     """A stable version for ad-hoc questions, so their grades are reproducible too."""
     return hashlib.sha256(question.model_dump_json().encode()).hexdigest()[:12]
@@ -79,19 +99,8 @@ class Grader:
         return self.grade_many([GradeRequest(question, answer, bank_id, bank_version)])[0]
 
     def grade_many(self, requests: Sequence[GradeRequest]) -> list[Grade]:
-        prepared = [self._prepare(r) for r in requests]
-        self._warm_cache([p.request.question for p in prepared])
-        window_texts: list[str] = []
-        for p in prepared:
-            window_texts.extend(p.request.answer[s:e] for s, e in p.windows)
-        token_embs = self.embedder.embed_tokens(window_texts) if window_texts else []
-        out: list[Grade] = []
-        pos = 0
-        for p in prepared:
-            n = len(p.windows)
-            out.append(self._score(p, token_embs[pos : pos + n]))
-            pos += n
-        return out
+        """Grades in one model batch: answers are embedded together, not one at a time."""
+        return [self.from_features(f) for f in self.features_many(requests)]
 
     def embed_texts(self, texts: Sequence[str]) -> FloatArray:
         """Cached sentence vectors of rubric-side texts (points, alternatives, prompts)."""
@@ -175,53 +184,99 @@ class Grader:
             return [], np.zeros((0, 1), dtype=np.float32)
         return kept, np.stack(rows)
 
-    def _score(self, p: _Prepared, token_embs: Sequence[TokenEmbeddings]) -> Grade:
+    def _features(self, p: _Prepared, token_embs: Sequence[TokenEmbeddings]) -> GradeFeatures:
         q = p.request.question
-        cal = self.calibration
-        flags = list(p.flags)
         spans, vecs = self._span_vectors(p, token_embs)
         q_stems = set(content_stems(q.prompt))
-
-        points: list[PointResult] = []
+        points: list[PointFeatures] = []
         best_point_sim_per_span = np.full(len(spans), -1.0)
         topical = -1.0
         for pt in q.points:
             phrasings = [pt.text, *pt.alternatives]
             if not spans:
-                points.append(
-                    PointResult(id=pt.id, text=pt.text, weight=pt.weight, coverage=0.0,
-                                similarity=0.0, embedding_coverage=0.0)
-                )
+                points.append(PointFeatures({"semantic": 0.0, "lexical": 0.0}, None, None))
                 continue
             sims = vecs @ self.embed_texts(phrasings).T  # (spans, phrasings)
-            best_per_span = sims.max(axis=1)
-            best_point_sim_per_span = np.maximum(best_point_sim_per_span, best_per_span)
+            best_point_sim_per_span = np.maximum(best_point_sim_per_span, sims.max(axis=1))
             si, pi = np.unravel_index(int(np.argmax(sims)), sims.shape)
             sim = float(sims[si, pi])
             topical = max(topical, sim)
             lexical = max(_recall(ph, p.allowed_stems, q_stems) for ph in phrasings)
-            cov = cal.coverage({"semantic": sim, "lexical": lexical})
-            if p.keyword_list:
-                cov = min(cov, cal.keyword_cap)
-            cov = round(cov, 4)
             points.append(
-                PointResult(
-                    id=pt.id, text=pt.text, weight=pt.weight, coverage=cov,
-                    similarity=round(sim, 4),
-                    evidence=spans[si] if cov >= cal.evidence_min else None,
-                    matched=phrasings[pi], embedding_coverage=cov,
-                )
+                PointFeatures({"semantic": sim, "lexical": lexical}, spans[si], phrasings[pi])
             )
-
         if spans:
             q_sim = float((vecs @ self.embed_texts([q.prompt]).T).max())
             topical = max(topical, q_sim)
-            if topical < cal.off_topic_threshold:
-                flags.append("off_topic")
-                points = [pt.model_copy(update={"coverage": 0.0, "evidence": None,
-                                                "embedding_coverage": 0.0}) for pt in points]
+        return GradeFeatures(
+            request=p.request,
+            flags=list(p.flags),
+            keyword_list=p.keyword_list,
+            points=points,
+            topical=topical if spans else None,
+            misconception_sims=self._misconception_sims(q, spans, vecs, best_point_sim_per_span),
+            spans=spans,
+        )
 
-        misconceptions = self._misconceptions(q, spans, vecs, best_point_sim_per_span)
+    def features_many(self, requests: Sequence[GradeRequest]) -> list[GradeFeatures]:
+        """The model-dependent half of grading; `from_features` finishes it for any calibration."""
+        prepared = [self._prepare(r) for r in requests]
+        self._warm_cache([p.request.question for p in prepared])
+        window_texts: list[str] = []
+        for p in prepared:
+            window_texts.extend(p.request.answer[s:e] for s, e in p.windows)
+        token_embs = self.embedder.embed_tokens(window_texts) if window_texts else []
+        out: list[GradeFeatures] = []
+        pos = 0
+        for p in prepared:
+            n = len(p.windows)
+            out.append(self._features(p, token_embs[pos : pos + n]))
+            pos += n
+        return out
+
+    def from_features(self, f: GradeFeatures, calibration: Calibration | None = None) -> Grade:
+        cal = calibration or self.calibration
+        q = f.request.question
+        flags = list(f.flags)
+        off_topic = f.topical is not None and f.topical < cal.off_topic_threshold
+        if off_topic:
+            flags.append("off_topic")
+        points: list[PointResult] = []
+        for pt, pf in zip(q.points, f.points, strict=True):
+            if pf.evidence is None or off_topic:
+                cov = 0.0
+            else:
+                cov = cal.coverage(pf.values)
+                if f.keyword_list:
+                    cov = min(cov, cal.keyword_cap)
+            cov = round(cov, 4)
+            points.append(
+                PointResult(
+                    id=pt.id,
+                    text=pt.text,
+                    weight=pt.weight,
+                    coverage=cov,
+                    similarity=round(pf.values.get("semantic", 0.0), 4),
+                    evidence=pf.evidence if cov >= cal.evidence_min else None,
+                    matched=pf.matched if cov >= cal.evidence_min else None,
+                    embedding_coverage=cov,
+                )
+            )
+        misconceptions: list[MisconceptionResult] = []
+        for m, (sim, span, point_sim) in zip(q.misconceptions, f.misconception_sims, strict=True):
+            # A span closer to a rubric point than to the wrong claim is not the claim.
+            hit = span is not None and sim >= cal.misconception_threshold and sim > point_sim
+            misconceptions.append(
+                MisconceptionResult(
+                    id=m.id,
+                    text=m.text,
+                    penalty=m.penalty,
+                    similarity=round(sim, 4),
+                    triggered=hit,
+                    applied_penalty=m.penalty if hit else 0.0,
+                    evidence=span if hit else None,
+                )
+            )
         total_w = sum(pt.weight for pt in points)
         score = sum(pt.weight * pt.coverage for pt in points) / total_w
         score -= sum(m.applied_penalty for m in misconceptions)
@@ -233,8 +288,8 @@ class Grader:
             misconceptions=misconceptions,
             flags=flags,
             provenance=Provenance(
-                bank_id=p.request.bank_id,
-                bank_version=p.request.bank_version or question_fingerprint(q),
+                bank_id=f.request.bank_id,
+                bank_version=f.request.bank_version or question_fingerprint(q),
                 question_id=q.id,
                 model=self.embedder.name,
                 grader_version=GRADER_VERSION,
@@ -242,30 +297,18 @@ class Grader:
             ),
         )
 
-    def _misconceptions(
+    def _misconception_sims(
         self, q: Question, spans: list[Span], vecs: FloatArray, point_sims: np.ndarray
-    ) -> list[MisconceptionResult]:
-        out: list[MisconceptionResult] = []
+    ) -> list[tuple[float, Span | None, float]]:
         if not q.misconceptions:
-            return out
-        mvecs = self.embed_texts([m.text for m in q.misconceptions])
-        for j, m in enumerate(q.misconceptions):
-            if not spans:
-                out.append(MisconceptionResult(id=m.id, text=m.text, penalty=m.penalty,
-                                               similarity=0.0, triggered=False))
-                continue
-            sims = vecs @ mvecs[j]
-            i = int(np.argmax(sims))
-            sim = float(sims[i])
-            # A span that is closer to a rubric point than to the wrong claim is not the claim.
-            triggered = sim >= self.calibration.misconception_threshold and sim > point_sims[i]
-            out.append(
-                MisconceptionResult(
-                    id=m.id, text=m.text, penalty=m.penalty, similarity=round(sim, 4),
-                    triggered=triggered, applied_penalty=m.penalty if triggered else 0.0,
-                    evidence=spans[i] if triggered else None,
-                )
-            )
+            return []
+        if not spans:
+            return [(0.0, None, 0.0) for _ in q.misconceptions]
+        sims = vecs @ self.embed_texts([m.text for m in q.misconceptions]).T
+        out: list[tuple[float, Span | None, float]] = []
+        for j in range(len(q.misconceptions)):
+            i = int(np.argmax(sims[:, j]))
+            out.append((float(sims[i, j]), spans[i], float(point_sims[i])))
         return out
 
 

@@ -65,9 +65,7 @@ def looks_like_keyword_list(answer: str) -> bool:
     if len(items) >= 3 and avg_item <= 3.0 and function_share < 0.2:
         return True
     # One run of bare terms with no separators ("dropout overfitting neurons regularization").
-    return (
-        len(items) <= 1 and 4 <= len(words) <= 12 and function_share == 0.0 and "." not in answer
-    )
+    return len(items) <= 1 and 4 <= len(words) <= 12 and function_share == 0.0 and "." not in answer
 
 
 def restates(span_text: str, question: str, min_novel: int = 2) -> bool:

@@ -12,7 +12,11 @@ WEAK = 0.5
 
 
 def build_report(
-    items: Sequence[QuestionReport], *, bank_id: str, bank_version: str, candidate: str | None = None
+    items: Sequence[QuestionReport],
+    *,
+    bank_id: str,
+    bank_version: str,
+    candidate: str | None = None,
 ) -> Report:
     """Skipped and unanswered questions count as 0: the report measures the whole interview."""
     by_topic: dict[str, list[QuestionReport]] = defaultdict(list)

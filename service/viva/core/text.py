@@ -21,15 +21,16 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
 # Function words: their share of a text tells prose from a bare keyword list.
 STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it its
-    itself just me more most my myself no nor not now of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them themselves
-    then there these they this those through to too under until up very was we were what when where
-    which while who whom why will with would you your yours yourself yourselves it's don't doesn't
-    isn't aren't can't won't we'd we'll we're they're there's one us may might must shall via
-    per etc e.g i.e use used using uses""".split()
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers herself him himself his how
+    i if in into is it its itself just me more most my myself no nor not now of off on
+    once only or other our ours ourselves out over own same she should so some such than
+    that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves it's don't doesn't isn't aren't can't won't
+    we'd we'll we're they're there's one us may might must shall via per etc e.g i.e use
+    used using uses""".split()
 )
 
 
@@ -122,9 +123,22 @@ def stem(word: str) -> str:
     if w.endswith("'s"):
         w = w[:-2]
     for suffix, min_len in (
-        ("ization", 5), ("isation", 5), ("ations", 4), ("ation", 4), ("ities", 4), ("ity", 4),
-        ("ings", 4), ("ing", 4), ("ies", 3), ("ied", 3), ("ers", 4), ("ed", 4), ("es", 4),
-        ("ly", 4), ("er", 4), ("s", 3),
+        ("ization", 5),
+        ("isation", 5),
+        ("ations", 4),
+        ("ation", 4),
+        ("ities", 4),
+        ("ity", 4),
+        ("ings", 4),
+        ("ing", 4),
+        ("ies", 3),
+        ("ied", 3),
+        ("ers", 4),
+        ("ed", 4),
+        ("es", 4),
+        ("ly", 4),
+        ("er", 4),
+        ("s", 3),
     ):
         if w.endswith(suffix) and len(w) - len(suffix) >= min_len:
             return w[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
