@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(default=800, ge=16, le=32_000)
     llm_band: float = Field(default=0.25, ge=0, le=1)
     llm_concurrency: int = Field(default=4, ge=1, le=64)
+    llm_provider: str = "openai"  # a key of viva.adapters.llm.JUDGES
+    llm_prompt: str = Field(default="feedback.v1", description="prompts/<name>.{system,user}.j2")
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

@@ -100,7 +100,7 @@ class LLMReply(_Lenient):
 
 
 def reply_json_schema(question: Question) -> dict[str, Any]:
-    """The strict JSON schema sent as `response_format`; ids are enums so grammars constrain them."""
+    """The strict schema sent as `response_format`; ids are enums so grammars constrain them."""
     point_id: dict[str, Any] = {"type": "string", "enum": [p.id for p in question.points]}
     mis_id: dict[str, Any] = {"type": "string"}
     if question.misconceptions:
