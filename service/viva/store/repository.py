@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from viva.core.interview import InterviewState, Outcome
-from viva.domain.models import Grade
+from viva.domain.models import Grade, Question
 from viva.errors import InterviewNotFoundError
 from viva.store.db import Database
 from viva.store.tables import Base, utcnow
@@ -41,11 +41,15 @@ class InterviewRecord:
     feedback: str
     seed: int
     question_ids: tuple[str, ...]
+    questions: tuple[Question, ...]
     status: Literal["in_progress", "completed"]
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None
     responses: list[ResponseRecord] = field(default_factory=list)
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
 
     @property
     def state(self) -> InterviewState:
@@ -75,7 +79,7 @@ class Repository:
         candidate: str | None,
         feedback: str,
         seed: int,
-        question_ids: tuple[str, ...],
+        questions: tuple[Question, ...],
     ) -> InterviewRecord:
         now = utcnow()
         values = {
@@ -85,7 +89,8 @@ class Repository:
             "candidate": candidate,
             "feedback": feedback,
             "seed": seed,
-            "question_ids": list(question_ids),
+            "question_ids": [q.id for q in questions],
+            "questions": [q.model_dump(mode="json") for q in questions],
             "status": "in_progress",
             "created_at": now,
             "updated_at": now,
@@ -116,6 +121,7 @@ class Repository:
             feedback=row["feedback"],
             seed=int(row["seed"]),
             question_ids=tuple(row["question_ids"]),
+            questions=tuple(Question.model_validate(q) for q in row["questions"]),
             status=row["status"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],

@@ -49,6 +49,8 @@ class InterviewRow(Base):
     feedback: Mapped[str] = mapped_column(sa.String(16))
     seed: Mapped[int] = mapped_column(sa.BigInteger)
     question_ids: Mapped[list[str]] = mapped_column(sa.JSON)
+    # The questions as they were when the interview began, so later bank edits change nothing.
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
     status: Mapped[str] = mapped_column(sa.String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

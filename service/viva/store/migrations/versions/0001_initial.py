@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("feedback", sa.String(16), nullable=False),
         sa.Column("seed", sa.BigInteger, nullable=False),
         sa.Column("question_ids", sa.JSON, nullable=False),
+        sa.Column("questions", sa.JSON, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),

@@ -1,0 +1,169 @@
+"""RFC 9457 problem+json for every error, and the body-size limit.
+
+Domain errors map to statuses here and only here. Anything unexpected is logged and answered as
+a 500 problem without internals; client mistakes are all caught before that.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from viva import errors
+
+log = logging.getLogger("viva.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+_STATUS = [
+    (errors.NotFoundError, 404),
+    (errors.ConflictError, 409),
+    (errors.InvalidInputError, 422),
+    (errors.ConfigError, 503),
+]
+
+_SLUG = {
+    400: "bad-request",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "content-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    500: "internal-error",
+    503: "unavailable",
+}
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    request: Request | None = None,
+    *,
+    errors_: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    instance: str | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:viva:problem:{_SLUG.get(status, str(status))}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if request is not None or instance:
+        body["instance"] = request.url.path if request is not None else instance
+    if errors_:
+        body["errors"] = errors_
+    return JSONResponse(
+        jsonable_encoder(body), status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+class FieldError(errors.InvalidInputError):
+    """A 422 that names the offending field, like pydantic's own validation errors."""
+
+    def __init__(self, loc: list[str | int], message: str, **ctx: Any) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.ctx = ctx
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while the body streams in; an HTTPException so FastAPI passes it through as is."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            413, f"the request body is larger than {limit} bytes (VIVA_MAX_BODY_BYTES)"
+        )
+
+
+class BodyLimit:
+    """Refuse bodies over `limit` bytes: by Content-Length up front, or as they stream in."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.limit
+                except ValueError:
+                    too_big = False
+                if too_big:
+                    resp = problem(
+                        413, "Content too large", BodyTooLarge(self.limit).detail,
+                        instance=scope.get("path"),
+                    )  # fmt: skip
+                    resp.headers["connection"] = "close"
+                    await resp(scope, receive, send)
+                    return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def _pydantic_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for e in exc.errors():
+        item: dict[str, Any] = {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""),
+                                "type": e.get("type", "")}  # fmt: skip
+        out.append(item)
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(errors.VivaError)
+    async def viva_error(request: Request, exc: errors.VivaError) -> JSONResponse:
+        status = next((s for cls, s in _STATUS if isinstance(exc, cls)), 400)
+        if isinstance(exc, FieldError):
+            err = {"loc": exc.loc, "msg": str(exc), "type": "value_error", **exc.ctx}
+            return problem(status, exc.title, str(exc), request, errors_=[err])
+        return problem(status, exc.title, str(exc), request)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errs = _pydantic_errors(exc)
+        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errs[:5])
+        return problem(422, "Invalid request", where or "the request is invalid", request,
+                       errors_=errs)  # fmt: skip
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}.get(
+            exc.status_code, "HTTP error"
+        )
+        detail = str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no route {request.method} {request.url.path}; see /docs for the API"
+        if exc.status_code == 400 and "parsing the body" in detail:
+            # A malformed body is a validation problem the client can fix.
+            return problem(422, "Invalid request", "the body is not valid JSON", request)
+        return problem(exc.status_code, title, detail, request, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "Internal error", "an unexpected error occurred; see the server log",
+                       request)  # fmt: skip

@@ -1,0 +1,26 @@
+"""One router per resource, and the problem responses they document in /openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from viva.api.problems import PROBLEM_JSON
+from viva.api.schemas import Problem
+
+_WHY = {
+    404: "Unknown bank, interview or question.",
+    409: "The interview is in the wrong state for this request.",
+    413: "The body is larger than VIVA_MAX_BODY_BYTES.",
+    422: "Invalid request; `errors` names each field.",
+}
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        c: {
+            "model": Problem,
+            "description": _WHY.get(c, ""),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for c in codes
+    }

@@ -1,0 +1,36 @@
+"""Question banks: prompts only. Rubric points and reference answers stay hidden until graded."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from viva.api import schemas
+from viva.api.deps import ServiceDep
+from viva.api.routes import responses
+from viva.domain.models import Bank
+
+router = APIRouter(prefix="/v1/banks", tags=["banks"])
+
+
+def _summary(b: Bank) -> schemas.BankSummary:
+    return schemas.BankSummary(
+        id=b.id, title=b.title, version=b.version, description=b.description,
+        language=b.language, topics=b.topics, question_count=len(b.questions),
+    )  # fmt: skip
+
+
+@router.get("", response_model=schemas.BankList)
+def list_banks(service: ServiceDep) -> schemas.BankList:
+    return schemas.BankList(banks=[_summary(b) for b in service.banks.all()])
+
+
+@router.get("/{bank_id}", response_model=schemas.BankOut, responses=responses(404))
+def get_bank(bank_id: str, service: ServiceDep) -> schemas.BankOut:
+    b = service.banks.get(bank_id)
+    return schemas.BankOut(
+        **_summary(b).model_dump(),
+        questions=[
+            schemas.QuestionOut(id=q.id, prompt=q.prompt, topic=q.topic, difficulty=q.difficulty)
+            for q in b.questions
+        ],
+    )

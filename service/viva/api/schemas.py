@@ -1,0 +1,216 @@
+"""Request and response bodies. Separate from the domain models so the wire format is a
+deliberate contract: banks here never carry rubric points or reference answers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from viva.domain.models import Difficulty, Grade, Report
+
+FeedbackMode = Literal["none", "llm"]
+
+SAMPLE_ANSWER = (
+    "Keras is a high-level API with ready-made layers and a fit() loop, so a model takes a few "
+    "lines; TensorFlow or PyTorch alone make you write the training loop yourself."
+)
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- banks -------------------------------------------------------------------------------
+
+
+class QuestionOut(BaseModel):
+    id: str
+    prompt: str
+    topic: str
+    difficulty: Difficulty
+
+
+class BankSummary(BaseModel):
+    id: str
+    title: str
+    version: str
+    description: str
+    language: str
+    topics: list[str]
+    question_count: int
+
+
+class BankOut(BankSummary):
+    questions: list[QuestionOut]
+
+
+class BankList(BaseModel):
+    banks: list[BankSummary]
+
+
+# --- interviews --------------------------------------------------------------------------
+
+
+class CreateInterview(_Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"bank_id": "keras", "question_count": 3, "seed": 42, "candidate": "Ada"},
+                {"bank_id": "keras", "question_ids": ["keras-01", "keras-02"]},
+            ]
+        },
+    )
+
+    bank_id: str = Field(min_length=1, max_length=64)
+    question_count: int | None = Field(default=None, ge=1, le=1000)
+    topics: list[str] | None = Field(default=None, max_length=100)
+    question_ids: list[str] | None = Field(default=None, min_length=1, max_length=1000)
+    seed: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**63 - 1,
+        description="Same seed and options give the same questions in the same order.",
+    )
+    candidate: str | None = Field(default=None, max_length=200)
+    feedback: FeedbackMode = Field(
+        default="none", description='"llm" adds LLM feedback; needs VIVA_LLM_* configured.'
+    )
+
+
+class CurrentQuestion(QuestionOut):
+    index: int = Field(description="0-based position in this interview.")
+    total: int
+
+
+class Progress(BaseModel):
+    answered: int
+    skipped: int
+    done: int
+    total: int
+
+
+class ResponseOut(BaseModel):
+    question_id: str
+    index: int
+    status: Literal["answered", "skipped"]
+    answer: str | None
+    grade: Grade | None
+    created_at: datetime
+
+
+class InterviewCreated(BaseModel):
+    id: str
+    status: Literal["in_progress", "completed"]
+    bank_id: str
+    bank_version: str
+    candidate: str | None
+    feedback: FeedbackMode
+    seed: int
+    question: CurrentQuestion | None
+    progress: Progress
+    created_at: datetime
+
+
+class InterviewOut(InterviewCreated):
+    questions: list[QuestionOut] = Field(description="The questions asked so far, in order.")
+    responses: list[ResponseOut]
+    updated_at: datetime
+    completed_at: datetime | None
+
+
+class SubmitAnswer(_Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"question_id": "keras-01", "answer": SAMPLE_ANSWER}]},
+    )
+
+    question_id: str = Field(min_length=1, max_length=64)
+    answer: str = Field(description="Free text; at most VIVA_MAX_ANSWER_CHARS characters.")
+
+
+class SkipQuestion(_Request):
+    question_id: str | None = Field(
+        default=None, max_length=64, description="Defaults to the current question."
+    )
+
+
+class AnswerResult(BaseModel):
+    grade: Grade
+    next_question: CurrentQuestion | None
+
+
+class SkipResult(BaseModel):
+    skipped: str
+    next_question: CurrentQuestion | None
+
+
+# --- stateless grading -------------------------------------------------------------------
+
+
+class AdHocPoint(_Request):
+    id: str | None = Field(default=None, max_length=64)
+    text: str = Field(min_length=3, max_length=2000)
+    weight: float = Field(default=1.0, gt=0, le=100)
+    alternatives: list[str] = Field(default_factory=list, max_length=20)
+
+
+class AdHocQuestion(_Request):
+    prompt: str = Field(min_length=3, max_length=4000)
+    reference_answer: str | None = Field(default=None, max_length=20_000)
+    points: list[AdHocPoint] | None = Field(default=None, min_length=1, max_length=50)
+    topic: str = Field(default="general", min_length=1, max_length=64)
+
+
+class GradeRequestIn(_Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"bank_id": "keras", "question_id": "keras-01", "answer": SAMPLE_ANSWER},
+                {
+                    "question": {
+                        "prompt": "Why shuffle training data between epochs?",
+                        "reference_answer": "Shuffling stops the model from learning the order "
+                        "of the data. It makes mini-batch gradients less correlated.",
+                    },
+                    "answer": "So batches are not correlated and order is not learned.",
+                },
+            ]
+        },
+    )
+
+    bank_id: str | None = Field(default=None, max_length=64)
+    question_id: str | None = Field(default=None, max_length=64)
+    question: AdHocQuestion | None = None
+    answer: str
+
+
+# --- health ------------------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    status: Literal["ready"]
+    model: str
+    database: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error is returned."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+ReportOut = Report
