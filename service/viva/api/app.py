@@ -19,6 +19,7 @@ from viva.api.service import InterviewService
 from viva.core.grader import Grader
 from viva.settings import Settings, get_settings
 from viva.store import Repository, open_database
+from viva.web import mount_web
 
 log = logging.getLogger("viva.api")
 
@@ -71,4 +72,5 @@ def create_app(
     app.add_middleware(problems.BodyLimit, limit=s.max_body_bytes)
     for module in (health, banks, interviews, grade):
         app.include_router(module.router)
+    mount_web(app)  # the candidate-facing page at / (viva.web)
     return app

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+
+from viva.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -29,11 +31,22 @@ _PAGE_HEADERS = {
 
 
 def mount_web(app: FastAPI) -> None:
-    """Serve the page at `/` and its assets under `/static/`."""
+    """Serve the page at `/`, its assets under `/static/`, and `/web/config` (what the page
+    may offer, e.g. LLM feedback only when an LLM is configured).
+    """
     index = STATIC_DIR / "index.html"
 
     @app.get("/", include_in_schema=False)
     def web_index() -> FileResponse:
         return FileResponse(index, media_type="text/html; charset=utf-8", headers=_PAGE_HEADERS)
+
+    @app.get("/web/config", include_in_schema=False)
+    def web_config(request: Request) -> dict[str, object]:
+        settings = getattr(request.app.state, "settings", None)
+        s: Settings = settings if isinstance(settings, Settings) else get_settings()
+        return {
+            "llm": {"enabled": s.llm_enabled, "model": s.llm_model if s.llm_enabled else None},
+            "max_answer_chars": s.max_answer_chars,
+        }
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

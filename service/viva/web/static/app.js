@@ -2,7 +2,7 @@
  *
  * Plain JavaScript, no dependencies, no build step. It talks only to Viva's REST API on the
  * same origin. All text from the API or the candidate goes into the page through textContent /
- * text nodes, never innerHTML.
+ * text nodes; nothing is ever parsed as HTML markup.
  */
 "use strict";
 
@@ -184,24 +184,14 @@
   }
 
   // ---------------------------------------------------------------------------------------
-  // Configuration: is an LLM configured? The API reports it on /v1/config or /readyz.
+  // Configuration: is an LLM configured? (served next to the page by viva.web.mount_web)
 
   async function loadConfig() {
     try {
-      const cfg = await api("GET", "/v1/config");
-      const llm = cfg && (cfg.llm || cfg.feedback || {});
-      const enabled = typeof llm === "object" ? llm.enabled ?? llm.configured ?? llm.status === "ok" : !!llm;
-      state.llm = { enabled: !!enabled, model: (llm && llm.model) || null };
-      return;
-    } catch (err) {
-      // Older or slimmer APIs: fall back to the readiness probe.
-    }
-    try {
-      const ready = await fetch("/readyz", { headers: { Accept: "application/json" } }).then((r) => r.json());
-      const checks = (ready && (ready.checks || ready)) || {};
-      const llm = checks.llm;
-      const status = typeof llm === "string" ? llm : llm && llm.status;
-      state.llm = { enabled: status === "ok" || status === "degraded", model: (llm && llm.model) || null };
+      const cfg = await api("GET", "/web/config");
+      const llm = (cfg && cfg.llm) || {};
+      state.llm = { enabled: !!llm.enabled, model: llm.model || null };
+      if (cfg && cfg.max_answer_chars) state.maxChars = cfg.max_answer_chars;
     } catch (err) {
       state.llm = { enabled: false, model: null };
     }
@@ -407,14 +397,15 @@
 
   /** Past turns as [{question, status, answer, grade}] from whatever shape the API uses. */
   function pastTurns(iv) {
-    const items = iv.answers || iv.turns || iv.items || [];
+    const items = iv.responses || iv.answers || iv.turns || [];
     const byId = new Map();
     for (const q of iv.questions || []) if (q && q.id) byId.set(q.id, q);
     return items.map((a, i) => {
       const qid = a.question_id || (a.question && a.question.id);
       const question = a.question || byId.get(qid) || { id: qid, prompt: a.prompt || qid, topic: a.topic, difficulty: a.difficulty };
       const status = a.status || (a.skipped ? "skipped" : a.grade ? "answered" : "skipped");
-      return { question: Object.assign({ index: i }, question, { id: qid || question.id }), status, answer: a.answer ?? a.text ?? "", grade: a.grade || null };
+      const index = typeof a.index === "number" ? a.index : i;
+      return { question: Object.assign({}, question, { id: qid || question.id, index }), status, answer: a.answer ?? "", grade: a.grade || null };
     });
   }
 
@@ -426,7 +417,7 @@
     state.interviewId = id;
     state.reportCache = null;
     let iv;
-    if (created && currentQuestion(created) && !(created.answers && created.answers.length)) {
+    if (created && currentQuestion(created) && !(created.progress && created.progress.done)) {
       iv = created;
     } else {
       iv = await api("GET", `/v1/interviews/${encodeURIComponent(id)}`);
@@ -434,8 +425,8 @@
     state.interview = iv;
     state.total = interviewTotal(iv);
     const turns = pastTurns(iv);
-    turns.forEach((t, i) => {
-      addQuestionMessage(t.question, i + 1);
+    turns.forEach((t) => {
+      addQuestionMessage(t.question, t.question.index + 1);
       if (t.status === "skipped" || !t.grade) addSkipMessage();
       else addAnswerWithGrade(t.answer, t.grade, t.question);
     });
@@ -884,7 +875,10 @@
   }
 
   function updateCharCount() {
-    $("char-count").textContent = String(Array.from($("answer").value).length);
+    const n = Array.from($("answer").value).length;
+    const el = $("char-count");
+    el.textContent = state.maxChars ? `${n} / ${state.maxChars}` : String(n);
+    el.classList.toggle("over", !!state.maxChars && n > state.maxChars);
   }
 
   function onAnswerKey(ev) {
@@ -1088,7 +1082,10 @@
     window.addEventListener("popstate", route);
     window.addEventListener("unhandledrejection", (ev) => showError(ev.reason));
     loadConfig()
-      .then(() => loadBanks().catch(() => null))
+      .then(() => {
+        updateCharCount();
+        return loadBanks().catch(() => null);
+      })
       .then(route);
   }
 
