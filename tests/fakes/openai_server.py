@@ -16,11 +16,10 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -110,6 +109,8 @@ class FakeOpenAIServer:
         )
         self.reject_json_schema = False
         self.reject_json_object = False
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests served at once (for concurrency limits)
         self.port = 0
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -135,6 +136,7 @@ class FakeOpenAIServer:
         self.script.clear()
         self.reject_json_schema = False
         self.reject_json_object = False
+        self.max_in_flight = 0
         self.default = FakeOpenAIServer().default
 
     def start(self) -> FakeOpenAIServer:
@@ -188,8 +190,13 @@ class FakeOpenAIServer:
         if rf == "json_object" and self.reject_json_object:
             return _error(400, "response_format of type 'json_object' is not supported")
         s = self.script.popleft() if self.script else self.default(body)
-        if s.delay:
-            await asyncio.sleep(s.delay)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if s.delay:
+                await asyncio.sleep(s.delay)
+        finally:
+            self.in_flight -= 1
         if s.body is not None:
             return Response(s.body, status_code=s.status, media_type="application/json")
         if s.status != 200:
@@ -203,16 +210,3 @@ def refused_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}/v1"
-
-
-@pytest.fixture(scope="module")
-def _fake_llm_module() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as server:
-        yield server
-
-
-@pytest.fixture
-def fake_llm(_fake_llm_module: FakeOpenAIServer) -> FakeOpenAIServer:
-    """A running fake server, reset for each test (import this fixture into a test module)."""
-    _fake_llm_module.reset()
-    return _fake_llm_module

@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from viva.core import guards
+from viva.core.text import content_stems
 from viva.domain.models import (
     Feedback,
     Flag,
@@ -24,6 +25,7 @@ from viva.domain.models import (
     MisconceptionResult,
     PointResult,
     Question,
+    RubricPoint,
     Span,
     Verdict,
 )
@@ -184,6 +186,16 @@ def literal_span(quote: str, answer: str, blocked: list[Span] | None = None) -> 
     return span
 
 
+def _relevant(quote: str, point: RubricPoint, question_stems: set[str]) -> bool:
+    """Evidence for a point shares a content word with it (or an alternative), beyond the
+    question's own words: "Solution" or "Let's solve this step by step" is evidence of nothing."""
+    said = set(content_stems(quote)) - question_stems
+    wanted: set[str] = set()
+    for phrasing in (point.text, *point.alternatives):
+        wanted.update(content_stems(phrasing))
+    return bool(said & (wanted - question_stems))
+
+
 def _clean_items(items: list[str]) -> list[str]:
     out: list[str] = []
     for it in items:
@@ -194,7 +206,8 @@ def _clean_items(items: list[str]) -> list[str]:
 
 
 def parse_reply(text: str, question: Question, answer: str) -> LLMReply:
-    """Validate a raw reply: known ids only (first verdict wins), literal quotes only."""
+    """Validate a raw reply: known ids only (first verdict wins); a quote is kept only when it
+    is literal, outside instruction-like sentences, and related to its point."""
     data = extract_json_object(text)
     try:
         reply = LLMReply.model_validate(data)
@@ -205,14 +218,17 @@ def parse_reply(text: str, question: Question, answer: str) -> LLMReply:
             f"the LLM reply did not match the schema ({where}: {first['msg']})"
         ) from None
     blocked = guards.injection_spans(answer)
-    point_ids = {p.id for p in question.points}
+    by_id = {p.id: p for p in question.points}
+    q_stems = set(content_stems(question.prompt))
     mis_ids = {m.id for m in question.misconceptions}
     points: list[PointVerdict] = []
     seen: set[str] = set()
     for pv in reply.points:
-        if pv.id in point_ids and pv.id not in seen:
+        if pv.id in by_id and pv.id not in seen:
             seen.add(pv.id)
             span = literal_span(pv.quote, answer, blocked)
+            if span and not _relevant(span.text, by_id[pv.id], q_stems):
+                span = None
             points.append(pv.model_copy(update={"quote": span.text if span else ""}))
     claims: list[MisconceptionClaim] = []
     seen = set()

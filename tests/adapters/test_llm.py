@@ -1,0 +1,369 @@
+"""The OpenAI-compatible judge through the real `openai` client against the fake server."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+from tests.fakes.embedder import FakeEmbedder
+from tests.fakes.openai_server import (
+    FakeOpenAIServer,
+    Scripted,
+    rate_limited,
+    refusal,
+    refused_url,
+    reply,
+    server_error,
+    slow,
+    truncated,
+)
+from viva.adapters.llm import (
+    NOT_CONFIGURED,
+    OpenAICompatibleJudge,
+    afeedback,
+    get_judge,
+    llm_status,
+    reset_judges,
+    with_feedback,
+    with_feedback_many,
+)
+from viva.core.grader import Grader
+from viva.domain.models import Bank, Grade, Question
+from viva.settings import Settings
+
+ANSWER = (
+    "Keras is a high-level API with ready-made layers and a built-in fit loop, so a model takes "
+    "a few lines. Raw PyTorch makes you write the training loop yourself."
+)
+
+
+@pytest.fixture(scope="module")
+def fake_llm_server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_llm(fake_llm_server: FakeOpenAIServer) -> FakeOpenAIServer:
+    fake_llm_server.reset()
+    return fake_llm_server
+
+
+@pytest.fixture
+def question(keras_bank: Bank) -> Question:
+    return keras_bank.question("keras-01")
+
+
+@pytest.fixture
+def grader() -> Grader:
+    return Grader(FakeEmbedder())
+
+
+def good_reply(question: Question, quote: str = "ready-made layers") -> dict[str, Any]:
+    return {
+        "points": [
+            {
+                "id": p.id,
+                "verdict": "covered" if i == 0 else "missing",
+                "quote": quote if i == 0 else "",
+            }
+            for i, p in enumerate(question.points)
+        ],
+        "misconceptions": [],
+        "feedback": {
+            "good": ["Names the high-level building blocks."],
+            "add": ["Mention Keras 3's backends."],
+            "tip": "Contrast with a hand-written training loop.",
+        },
+    }
+
+
+def make_judge(server: FakeOpenAIServer | None, **kw: Any) -> OpenAICompatibleJudge:
+    args: dict[str, Any] = {
+        "base_url": server.base_url if server else refused_url(),
+        "model": "test-model",
+        "timeout": 2.0,
+        "retries": 0,
+        "prompts_dir": REPO / "prompts",
+    }
+    args.update(kw)
+    return OpenAICompatibleJudge(**args)
+
+
+def user_message(request: dict[str, Any]) -> str:
+    return str(next(m["content"] for m in request["messages"] if m["role"] == "user"))
+
+
+# --- the happy path, and what was sent --------------------------------------------------------
+
+
+def test_review_sends_fenced_answer_with_strict_schema(
+    fake_llm: FakeOpenAIServer, question: Question, grader: Grader
+) -> None:
+    fake_llm.push(reply(good_reply(question)))
+    grade = grader.grade(question, ANSWER)
+    out = make_judge(fake_llm, max_tokens=321).feedback(question, ANSWER, grade)
+
+    assert out.feedback_status == "ok", out.feedback_reason
+    assert out.feedback is not None and out.feedback.tip.startswith("Contrast")
+    assert out.provenance.prompt == "feedback.v1" and out.provenance.llm_model == "test-model"
+    first = out.points[0]
+    assert first.llm_verdict == "covered"
+    assert first.embedding_coverage == grade.points[0].coverage
+    assert first.coverage <= (first.embedding_coverage or 0) + 0.25
+
+    (req,) = fake_llm.requests
+    assert req["model"] == "test-model"
+    assert req["max_tokens"] == 321 and req["temperature"] == 0
+    rf = req["response_format"]
+    assert rf["type"] == "json_schema" and rf["json_schema"]["strict"] is True
+    assert rf["json_schema"]["schema"]["properties"]["points"]["items"]["properties"]["id"][
+        "enum"
+    ] == [p.id for p in question.points]
+    user = user_message(req)
+    m = re.search(r"<<<ANSWER-([0-9a-f]{16})>>>\n(.*)\n<<<END-ANSWER-\1>>>", user, re.DOTALL)
+    assert m and m.group(2) == ANSWER
+    system = req["messages"][0]["content"]
+    assert f"<<<ANSWER-{m.group(1)}>>>" in system and "untrusted" in system
+    assert fake_llm.headers[0]["authorization"] == "Bearer not-needed"
+
+
+def test_boundary_is_fresh_per_request(fake_llm: FakeOpenAIServer, question: Question) -> None:
+    judge = make_judge(fake_llm)
+    (m1, t1), (_, t2) = judge.render(question, "a"), judge.render(question, "a")
+    assert t1 != t2 and t1 in m1[1]["content"] and t2 not in m1[1]["content"]
+
+
+def test_results_are_cached_by_model_prompt_question_answer(
+    fake_llm: FakeOpenAIServer, question: Question, grader: Grader
+) -> None:
+    fake_llm.default = lambda _req: reply(good_reply(question))
+    judge = make_judge(fake_llm)
+    grade = grader.grade(question, ANSWER)
+    a = judge.feedback(question, ANSWER, grade)
+    b = judge.feedback(question, ANSWER, grade)
+    assert a == b and len(fake_llm.requests) == 1
+    judge.feedback(question, ANSWER + " Also JAX.", grader.grade(question, ANSWER + " Also JAX."))
+    assert len(fake_llm.requests) == 2
+    other = make_judge(fake_llm, model="other-model")
+    assert other.cache_key(question, ANSWER) != judge.cache_key(question, ANSWER)
+
+
+# --- JSON mode fallbacks ----------------------------------------------------------------------
+
+
+def test_falls_back_to_json_object_and_remembers(
+    fake_llm: FakeOpenAIServer, question: Question, grader: Grader
+) -> None:
+    fake_llm.reject_json_schema = True
+    fake_llm.default = lambda _req: reply(good_reply(question))
+    judge = make_judge(fake_llm)
+    out = judge.feedback(question, ANSWER, grader.grade(question, ANSWER))
+    assert out.feedback_status == "ok"
+    assert [r["response_format"]["type"] for r in fake_llm.requests] == [
+        "json_schema",
+        "json_object",
+    ]
+    assert judge.mode == "json_object"
+    judge.feedback(question, "Keras has layers.", grader.grade(question, "Keras has layers."))
+    assert fake_llm.requests[-1]["response_format"] == {"type": "json_object"}
+
+
+def test_falls_back_to_prompted_json_in_prose(
+    fake_llm: FakeOpenAIServer, question: Question, grader: Grader
+) -> None:
+    import json
+
+    fake_llm.reject_json_schema = fake_llm.reject_json_object = True
+    fake_llm.default = lambda _req: reply(
+        "Here is my review:\n```json\n" + json.dumps(good_reply(question)) + "\n```\nHope it helps!"
+    )
+    judge = make_judge(fake_llm)
+    out = judge.feedback(question, ANSWER, grader.grade(question, ANSWER))
+    assert out.feedback_status == "ok", out.feedback_reason
+    assert len(fake_llm.requests) == 3 and "response_format" not in fake_llm.requests[-1]
+    assert "JSON" in fake_llm.requests[-1]["messages"][0]["content"]
+    assert judge.mode == "prompt"
+
+
+# --- failure is normal ------------------------------------------------------------------------
+
+
+def _unavailable(out: Grade, grade: Grade, reason: str) -> None:
+    assert out.feedback_status == "unavailable"
+    assert out.feedback is None
+    assert re.search(reason, out.feedback_reason or ""), out.feedback_reason
+    assert out.score == grade.score and out.points == grade.points
+
+
+@pytest.mark.parametrize(
+    "scripted, reason",
+    [
+        (server_error(500), r"failed \(HTTP 500\)"),
+        (server_error(503), r"failed \(HTTP 503\)"),
+        (reply("{not json"), "no JSON object"),
+        (reply('{"points": "everything"}'), "did not match the schema"),
+        (truncated(), r"cut off at the token limit \(800 tokens\)"),
+        (refusal("I can't help with that."), "refused"),
+        (Scripted(body="<html>oops</html>"), "not a chat completion|failed"),
+        (reply(""), "empty"),
+        (Scripted(status=401, error="bad key"), r"refused the API key \(HTTP 401\)"),
+        (Scripted(status=404, error="no such model"), "HTTP 404"),
+    ],
+)
+def test_failures_return_the_grade_unavailable(
+    fake_llm: FakeOpenAIServer, question: Question, grader: Grader, scripted: Scripted, reason: str
+) -> None:
+    fake_llm.push(scripted)
+    grade = grader.grade(question, ANSWER)
+    judge = make_judge(fake_llm)
+    out = judge.feedback(question, ANSWER, grade)
+    _unavailable(out, grade, reason)
+    assert judge.status()["status"] == "degraded"
+    # Failures are not cached: the next call asks again and can succeed.
+    fake_llm.push(reply(good_reply(question)))
+    assert judge.feedback(question, ANSWER, grade).feedback_status == "ok"
+    assert judge.status()["status"] == "ok"
+
+
+def test_timeout(fake_llm: FakeOpenAIServer, question: Question, grader: Grader) -> None:
+    fake_llm.push(slow(3.0, good_reply(question)))
+    grade = grader.grade(question, ANSWER)
+    t0 = time.monotonic()
+    out = make_judge(fake_llm, timeout=0.5).feedback(question, ANSWER, grade)
+    assert time.monotonic() - t0 < 2.5
+    _unavailable(out, grade, r"did not answer within 0\.5s")
+
+
+def test_connection_refused(question: Question, grader: Grader) -> None:
+    grade = grader.grade(question, ANSWER)
+    out = make_judge(None, retries=1).feedback(question, ANSWER, grade)
+    _unavailable(out, grade, "cannot reach the LLM server at http://127.0.0.1:")
+
+
+def test_stopped_server_is_refused(question: Question, grader: Grader) -> None:
+    server = FakeOpenAIServer().start()
+    judge = make_judge(server)
+    server.stop()
+    grade = grader.grade(question, ANSWER)
+    _unavailable(judge.feedback(question, ANSWER, grade), grade, "cannot reach")
+
+
+def test_429_honours_retry_after_then_succeeds(
+    fake_llm: FakeOpenAIServer, question: Question, grader: Grader
+) -> None:
+    fake_llm.push(rate_limited(0.3), reply(good_reply(question)))
+    t0 = time.monotonic()
+    out = make_judge(fake_llm, retries=1).feedback(question, ANSWER, grader.grade(question, ANSWER))
+    assert out.feedback_status == "ok"
+    assert time.monotonic() - t0 >= 0.3 and len(fake_llm.requests) == 2
+
+
+def test_429_with_long_retry_after_gives_up_at_once(
+    fake_llm: FakeOpenAIServer, question: Question, grader: Grader
+) -> None:
+    fake_llm.push(rate_limited(30))
+    grade = grader.grade(question, ANSWER)
+    t0 = time.monotonic()
+    out = make_judge(fake_llm, retries=3).feedback(question, ANSWER, grade)
+    assert time.monotonic() - t0 < 2
+    _unavailable(out, grade, r"rate limiting requests \(HTTP 429, retry after 30s\)")
+    assert len(fake_llm.requests) == 1
+
+
+def test_5xx_is_retried(fake_llm: FakeOpenAIServer, question: Question, grader: Grader) -> None:
+    fake_llm.push(server_error(503), reply(good_reply(question)))
+    out = make_judge(fake_llm, retries=1).feedback(question, ANSWER, grader.grade(question, ANSWER))
+    assert out.feedback_status == "ok" and len(fake_llm.requests) == 2
+
+
+def test_empty_answer_is_not_sent(
+    fake_llm: FakeOpenAIServer, question: Question, grader: Grader
+) -> None:
+    grade = grader.grade(question, "   ")
+    out = make_judge(fake_llm).feedback(question, "   ", grade)
+    _unavailable(out, grade, "empty")
+    assert fake_llm.requests == []
+
+
+# --- batch, settings, status ------------------------------------------------------------------
+
+
+def test_batch_is_bounded_ordered_and_reports_progress(
+    fake_llm: FakeOpenAIServer, question: Question, grader: Grader
+) -> None:
+    fake_llm.default = lambda _req: slow(0.15, good_reply(question))
+    answers = [f"{ANSWER} Variant {i}." for i in range(8)]
+    items = [(question, a, grader.grade(question, a)) for a in answers]
+    seen: list[tuple[int, int]] = []
+    lock = threading.Lock()
+
+    def progress(done: int, total: int) -> None:
+        with lock:
+            seen.append((done, total))
+
+    out = make_judge(fake_llm, concurrency=3).feedback_many(items, progress)
+    assert [g.feedback_status for g in out] == ["ok"] * 8
+    assert [g.question_id for g in out] == [question.id] * 8
+    assert fake_llm.max_in_flight <= 3 and fake_llm.max_in_flight >= 2
+    assert sorted(seen) == [(i, 8) for i in range(1, 9)]
+
+
+def _settings(**kw: Any) -> Settings:
+    base: dict[str, Any] = {"prompts_dir": REPO / "prompts", "llm_timeout": 2, "llm_retries": 0}
+    base.update(kw)
+    return Settings(**base)
+
+
+def test_not_configured_is_unavailable_and_disabled(
+    question: Question, grader: Grader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in ("VIVA_LLM_BASE_URL", "OPENAI_BASE_URL", "VIVA_LLM_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+    s = _settings()
+    grade = grader.grade(question, ANSWER)
+    assert get_judge(s) is None
+    _unavailable(with_feedback(question, ANSWER, grade, s), grade, re.escape(NOT_CONFIGURED))
+    assert llm_status(s) == {"status": "disabled"}
+    assert [g.feedback_status for g in with_feedback_many([(question, ANSWER, grade)], s)] == [
+        "unavailable"
+    ]
+
+
+def test_settings_from_env_shared_judge_and_status(
+    fake_llm: FakeOpenAIServer, question: Question, grader: Grader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reset_judges()
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("VIVA_LLM_MODEL", "env-model")
+    s = _settings()
+    assert get_judge(s) is get_judge(s)
+    assert llm_status(s)["status"] == "ok"
+    fake_llm.push(server_error(500))
+    grade = grader.grade(question, ANSWER)
+    assert with_feedback(question, ANSWER, grade, s).feedback_status == "unavailable"
+    st = llm_status(s)
+    assert st["status"] == "degraded" and "HTTP 500" in st["last_error"]
+    fake_llm.push(reply(good_reply(question)))
+    import asyncio
+
+    out = asyncio.run(afeedback(question, ANSWER, grade, s))
+    assert out.feedback_status == "ok" and out.provenance.llm_model == "env-model"
+    assert fake_llm.requests[-1]["model"] == "env-model"
+    assert fake_llm.headers[-1]["authorization"] == "Bearer sk-test"
+    assert llm_status(s)["status"] == "ok"
+    reset_judges()
+
+
+def test_unknown_prompt_is_a_config_error(fake_llm: FakeOpenAIServer) -> None:
+    from viva.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no prompt 'nope'"):
+        make_judge(fake_llm, prompt="nope")
