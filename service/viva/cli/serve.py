@@ -1,1 +1,59 @@
-"""`viva serve` (owned by the service work; placeholder until it lands)."""
+"""`viva serve`: the HTTP API under uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from viva.cli.main import app, handle_errors
+
+APP_FACTORY = "viva.api.app:create_app"
+
+
+@app.command()
+@handle_errors
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default VIVA_HOST, 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default VIVA_PORT, 8000).")
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Worker processes, each loading the model once."),
+    ] = None,
+) -> None:
+    """Serve the REST API (docs at /docs, schema at /openapi.json)."""
+    import uvicorn
+    from pydantic import ValidationError
+
+    from viva.settings import Settings
+
+    try:
+        s = Settings()
+    except ValidationError as exc:
+        for e in exc.errors():
+            name = "VIVA_" + "_".join(str(p) for p in e["loc"]).upper()
+            typer.echo(f"error: {name}: {e['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+    # Fail fast, with the CLI's clear messages, on what the workers would trip over at start-up.
+    from viva.runtime import get_banks
+    from viva.store import open_database
+
+    get_banks(s)
+    open_database(s.resolved_database_url).dispose()  # creates the schema once, before workers
+
+    n = workers or s.workers
+    uvicorn.run(
+        APP_FACTORY,  # an import string: each worker process builds its own app
+        factory=True,
+        host=host or s.host,
+        port=port or s.port,
+        workers=n,
+        log_level=s.log_level,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
