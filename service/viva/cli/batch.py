@@ -1,1 +1,165 @@
-"""`viva grade`, `viva calibrate`, `viva eval`."""
+"""`viva grade`, `viva calibrate`, `viva eval`: grading and measuring files of answers."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from viva.cli.main import app, err, handle_errors
+from viva.errors import InvalidInputError
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Any]:
+    """A progress bar on a terminal; silence in pipes and CI logs."""
+    if not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+class _StreamSink:
+    """Writes graded rows as each chunk finishes, so an interrupted run keeps its work."""
+
+    def __init__(self, path: Path) -> None:
+        from viva.adapters.answer_files import CSV_COLUMNS
+
+        self.path = path
+        self.kind = path.suffix.lower().lstrip(".")
+        self.fh = path.open("w", encoding="utf-8", newline="")
+        self.writer: csv.DictWriter[str] | None = None
+        if self.kind == "csv":
+            self.writer = csv.DictWriter(self.fh, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+            self.writer.writeheader()
+
+    def write(self, records: list[dict[str, Any]]) -> None:
+        from viva.adapters.answer_files import write_csv_rows
+
+        if self.writer is not None:
+            write_csv_rows(self.writer, records)
+        else:
+            for r in records:
+                self.fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        self.fh.flush()
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+OUTPUT_KINDS = (".jsonl", ".csv", ".md", ".html")
+
+
+@app.command()
+@handle_errors
+def grade(
+    answers: Annotated[Path, typer.Argument(help="JSONL or CSV with question_id and answer.")],
+    bank: Annotated[str, typer.Option("--bank", "-b", help="Question bank id.")] = "keras",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write .jsonl, .csv, .md or .html (by extension)."),
+    ] = None,
+    llm: Annotated[bool, typer.Option("--llm", help="Ask the configured LLM for feedback.")] = False,
+) -> None:
+    """Grade a file of answers against a question bank."""
+    from viva.adapters.answer_files import read_rows
+    from viva.batch import candidate_reports, grade_rows
+    from viva.runtime import get_banks, get_grader
+    from viva.settings import get_settings
+
+    if output is not None and output.suffix.lower() not in OUTPUT_KINDS:
+        raise InvalidInputError(
+            f"{output}: unknown output format; use one of {', '.join(OUTPUT_KINDS)}"
+        )
+    settings = get_settings()
+    the_bank = get_banks(settings).get(bank)
+    rows = read_rows(answers)
+    if llm and not settings.llm_enabled:
+        raise InvalidInputError(
+            "--llm needs an LLM: set VIVA_LLM_BASE_URL and VIVA_LLM_MODEL (see README)"
+        )
+    grader = get_grader(settings)
+    sink = _StreamSink(output) if output and output.suffix.lower() in (".jsonl", ".csv") else None
+    enrich = _llm_enricher(settings, the_bank) if llm else None
+    try:
+        with _progress(len(rows), "grading") as advance:
+
+            def on_done(done: list[Any]) -> None:
+                if enrich is not None:
+                    enrich(done)
+                if sink:
+                    sink.write([r.record() for r in done])
+                advance(len(done))
+
+            graded = grade_rows(rows, the_bank, grader, max_chars=settings.max_answer_chars,
+                                on_done=on_done)
+    finally:
+        if sink:
+            sink.close()
+
+    errors = [r for r in graded if r.error]
+    for r in errors:
+        err(f"skipped {r.error}")
+    if output is not None and output.suffix.lower() in (".md", ".html"):
+        from viva.reports.render import render_html, render_markdown
+
+        reports = candidate_reports(graded, the_bank)
+        if output.suffix.lower() == ".md":
+            text = "\n\n---\n\n".join(render_markdown(r) for r in reports)
+        else:
+            text = render_html(reports, title=f"Viva report — {answers.name}")
+        output.write_text(text, encoding="utf-8")
+    if output is None:
+        _print_summary(graded, the_bank)
+    else:
+        typer.echo(f"graded {len(graded) - len(errors)} of {len(graded)} rows → {output}")
+    if errors and len(errors) == len(graded):
+        raise typer.Exit(1)
+
+
+def _llm_enricher(settings: Any, bank: Any) -> Any:
+    """LLM feedback for graded rows, if the LLM adapter offers a batch entry point."""
+    try:
+        from viva.adapters import llm as llm_adapter
+    except ImportError as exc:  # pragma: no cover - the adapter ships with the package
+        raise InvalidInputError(f"LLM feedback is not available: {exc}") from None
+    enrich_rows = getattr(llm_adapter, "enrich_graded_rows", None)
+    if enrich_rows is None:
+        raise InvalidInputError("LLM feedback for batch runs is not available in this build")
+
+    def run(rows: list[Any]) -> None:
+        enrich_rows(rows, bank, settings)
+
+    return run
+
+
+def _print_summary(graded: list[Any], bank: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{bank.title} (bank {bank.id} v{bank.version})")
+    for col in ("id", "candidate", "question", "score", "covered", "flags"):
+        table.add_column(col, justify="right" if col == "score" else "left")
+    for r in graded:
+        if r.grade is None:
+            table.add_row(r.id, r.candidate or "", r.question_id or "", "—", "", f"error: {r.error}")
+            continue
+        g = r.grade
+        table.add_row(
+            r.id, r.candidate or "", r.question_id or "", f"{g.score:.2f}",
+            f"{len(g.covered)}/{len(g.points)}", ", ".join(g.flags),
+        )
+    Console(width=max(100, Console().width)).print(table)

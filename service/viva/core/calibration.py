@@ -132,3 +132,54 @@ def with_fit(
         bias=round(float(b), 6),
         **extra,
     )
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One graded answer as the fit sees it: per-point features and the human score in [0,1]."""
+
+    x: npt.NDArray[np.float64]  # (points, len(names))
+    weights: npt.NDArray[np.float64]  # (points,)
+    target: float
+    zero: bool = False  # guards forced the score to 0 (blank, "I don't know", off-topic...)
+    cap: float | None = None  # keyword lists: coverage capped
+
+
+def predict_scores(
+    samples: Sequence[Sample], w: npt.NDArray[np.float64], b: float
+) -> npt.NDArray[np.float64]:
+    out = np.zeros(len(samples))
+    for i, s in enumerate(samples):
+        if s.zero or len(s.x) == 0:
+            continue
+        cov = predict(w, b, s.x)
+        if s.cap is not None:
+            cov = np.minimum(cov, s.cap)
+        out[i] = float(cov @ s.weights / s.weights.sum())
+    return out
+
+
+def fit_samples(
+    samples: Sequence[Sample], names: Sequence[str], *, l2: float = 1e-3
+) -> tuple[npt.NDArray[np.float64], float]:
+    """Weights and bias minimising squared error of whole-answer scores (multi-point aware)."""
+    from scipy.optimize import minimize  # only fitting needs it
+
+    usable = [s for s in samples if not s.zero and len(s.x)]
+    if len(usable) < 5:
+        raise ValueError(f"need at least 5 gradable answers to calibrate, got {len(usable)}")
+    # Start from a one-point-per-answer logistic fit on the best point: a good basin.
+    x0 = np.stack([s.x[int(np.argmax(s.x[:, 0]))] for s in usable])
+    y0 = np.asarray([s.target for s in usable])
+    w0, b0 = fit_logistic(x0, y0, l2=l2)
+    scale = np.abs(x0).std(axis=0) + 1e-9
+
+    def loss(theta: npt.NDArray[np.float64]) -> float:
+        w, b = theta[:-1], float(theta[-1])
+        pred = predict_scores(usable, w, b)
+        return float(np.mean((pred - y0) ** 2) + l2 * np.sum((w * scale) ** 2))
+
+    res = minimize(loss, np.append(w0, b0), method="Nelder-Mead",
+                   options={"maxiter": 4000, "xatol": 1e-4, "fatol": 1e-7})
+    theta = res.x if res.fun <= loss(np.append(w0, b0)) else np.append(w0, b0)
+    return np.asarray(theta[:-1], dtype=np.float64), float(theta[-1])

@@ -60,8 +60,9 @@ def build_report(
             if p.coverage < WEAK
         ]
         unanswered = [it.prompt for it in by_topic[ts.topic] if it.grade is None]
-        detail = "; ".join((missed + unanswered)[:3])
-        study_next.append(f"{ts.topic} ({ts.score:.0%}): {detail}" if detail else ts.topic)
+        detail = " · ".join(t.rstrip(".") for t in (missed + unanswered)[:3])
+        head = f"{ts.topic} ({ts.score:.0%})"
+        study_next.append(f"{head}: {detail}" if detail else head)
 
     first = next((it.grade for it in items if it.grade), None)
     return Report(

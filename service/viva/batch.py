@@ -1,0 +1,149 @@
+"""Batch grading of answer rows: the application logic behind `viva grade`.
+
+Rows are graded in chunks (one model batch each) and handed to a sink as they finish, so a
+failure later in a long file never loses what was already graded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from viva.adapters.answer_files import KNOWN, RawRow
+from viva.core.grader import Grader, GradeRequest
+from viva.core.report import build_report
+from viva.domain.models import Bank, Grade, QuestionReport, Report
+from viva.errors import QuestionNotFoundError
+
+
+@dataclass
+class GradedRow:
+    row: int
+    id: str
+    candidate: str | None
+    question_id: str | None
+    answer: str | None
+    passthrough: dict[str, Any]
+    grade: Grade | None = None
+    error: str | None = None
+
+    def record(self) -> dict[str, Any]:
+        base: dict[str, Any] = {
+            "row": self.row,
+            "id": self.id,
+            "candidate": self.candidate,
+            "question_id": self.question_id,
+        }
+        if self.grade is None:
+            return {**base, "score": None, "error": self.error, "input": self.passthrough}
+        g = self.grade.model_dump(mode="json")
+        prov = g.pop("provenance")
+        return {
+            **base,
+            "score": g.pop("score"),
+            **g,
+            "bank_id": prov["bank_id"],
+            "bank_version": prov["bank_version"],
+            "model": prov["model"],
+            "grader_version": prov["grader_version"],
+            "calibration": prov["calibration"],
+            "prompt": prov.get("prompt"),
+            "llm_model": prov.get("llm_model"),
+            "input": self.passthrough,
+        }
+
+
+def _validate(raw: RawRow, bank: Bank, max_chars: int) -> tuple[GradedRow, GradeRequest | None]:
+    d = raw.data
+    rid = str(d.get("id") or f"row-{raw.row}")
+    cand = d.get("candidate")
+    qid = d.get("question_id")
+    answer = d.get("answer")
+    row = GradedRow(
+        row=raw.row, id=rid, candidate=None if cand in (None, "") else str(cand),
+        question_id=None if qid is None else str(qid),
+        answer=answer if isinstance(answer, str) else None,
+        passthrough={k: v for k, v in d.items() if k not in KNOWN},
+    )
+    where = f"row {raw.row} (id {rid})"
+    if raw.error:
+        row.error = raw.error
+        return row, None
+    if qid in (None, ""):
+        row.error = f"{where}: missing question_id"
+        return row, None
+    if answer is None:
+        row.error = f"{where}: missing answer"
+        return row, None
+    if not isinstance(answer, str):
+        row.error = f"{where}: answer must be text, got {type(answer).__name__}"
+        return row, None
+    if len(answer) > max_chars:
+        row.error = f"{where}: answer is {len(answer)} characters; the limit is {max_chars}"
+        return row, None
+    try:
+        question = bank.question(str(qid))
+    except QuestionNotFoundError:
+        row.error = f"{where}: unknown question_id {qid!r} (bank {bank.id} v{bank.version})"
+        return row, None
+    return row, GradeRequest(question, answer, bank.id, bank.version)
+
+
+def grade_rows(
+    rows: Sequence[RawRow],
+    bank: Bank,
+    grader: Grader,
+    *,
+    chunk_size: int = 128,
+    max_chars: int = 8000,
+    on_done: Callable[[list[GradedRow]], None] | None = None,
+) -> list[GradedRow]:
+    out: list[GradedRow] = []
+    for start in range(0, len(rows), chunk_size):
+        chunk = [_validate(r, bank, max_chars) for r in rows[start : start + chunk_size]]
+        todo = [(row, req) for row, req in chunk if req is not None]
+        grades = grader.grade_many([req for _, req in todo])
+        for (row, _), grade in zip(todo, grades, strict=True):
+            row.grade = grade
+        done = [row for row, _ in chunk]
+        out.extend(done)
+        if on_done:
+            on_done(done)
+    return out
+
+
+def candidate_reports(rows: Sequence[GradedRow], bank: Bank) -> list[Report]:
+    """One report per candidate over the questions they answered (rows without one: 'anonymous')."""
+    by_cand: dict[str, list[GradedRow]] = defaultdict(list)
+    for r in rows:
+        by_cand[r.candidate or "anonymous"].append(r)
+    reports: list[Report] = []
+    for cand, items in sorted(by_cand.items()):
+        qrs: list[QuestionReport] = []
+        for r in items:
+            try:
+                q = bank.question(r.question_id or "")
+            except QuestionNotFoundError:
+                q = None
+            qrs.append(
+                QuestionReport(
+                    question_id=r.question_id or "?",
+                    prompt=q.prompt if q else "(unknown question)",
+                    topic=q.topic if q else "unknown",
+                    difficulty=q.difficulty if q else "medium",
+                    status="answered" if r.grade else "error",
+                    answer=r.answer,
+                    grade=r.grade,
+                    reference_answer=q.reference_answer if q else "",
+                    error=r.error,
+                )
+            )
+        graded = [q for q in qrs if q.status != "error"]
+        report = build_report(graded, bank_id=bank.id, bank_version=bank.version, candidate=cand)
+        errors = [q for q in qrs if q.status == "error"]
+        if errors:
+            report = report.model_copy(update={"questions": [*report.questions, *errors]})
+        reports.append(report)
+    return reports

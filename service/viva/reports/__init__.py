@@ -1,0 +1,1 @@
+"""Readable reports (Markdown, HTML) of graded answers."""

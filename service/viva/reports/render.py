@@ -1,0 +1,198 @@
+"""Markdown and self-contained HTML renderings of reports. HTML escapes every answer text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from jinja2 import Environment, select_autoescape
+
+from viva.domain.models import Grade, Report, Span
+
+_env = Environment(autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+_md_env = Environment(autoescape=False, trim_blocks=True, lstrip_blocks=True)
+
+
+def pct(x: float) -> str:
+    return f"{round(x * 100):d}%"
+
+
+def _md_quote(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+_md_env.filters["pct"] = pct
+_md_env.filters["q"] = _md_quote
+_env.filters["pct"] = pct
+
+_MD = _md_env.from_string(
+    """# Viva report{% if r.candidate %}: {{ r.candidate }}{% endif %}
+
+**Overall: {{ r.overall | pct }}** — bank `{{ r.bank_id }}` v{{ r.bank_version }}\
+{% if r.model %}, model `{{ r.model }}`{% endif %}\
+{% if r.grader_version %}, grader `{{ r.grader_version }}`{% endif %}
+
+
+| Topic | Score | Answered |
+|---|---|---|
+{% for t in r.topics %}
+| {{ t.topic }} | {{ t.score | pct }} | {{ t.answered }}/{{ t.total }} |
+{% endfor %}
+
+{% if r.study_next %}
+## What to study next
+{% for s in r.study_next %}
+- {{ s }}
+{% endfor %}
+
+{% endif %}
+## Questions
+{% for it in r.questions %}
+
+### {{ it.question_id }} ({{ it.topic }}, {{ it.difficulty }}) — \
+{% if it.grade %}{{ it.grade.score | pct }}{% else %}{{ it.status }}{% endif %}
+
+> {{ it.prompt | q }}
+
+{% if it.error %}
+**Error:** {{ it.error }}
+
+{% endif %}
+{% if it.answer is not none %}
+**Answer:** {{ (it.answer | q) if it.answer.strip() else "_(empty)_" }}
+
+{% endif %}
+{% if it.grade %}
+{% if it.grade.flags %}
+**Flags:** {{ it.grade.flags | join(", ") }}
+
+{% endif %}
+{% for p in it.grade.points %}
+- {% if p.coverage >= 0.5 %}✅{% elif p.coverage >= 0.25 %}◐{% else %}❌{% endif %} \
+**{{ p.id }}** ({{ p.coverage | pct }}, weight {{ p.weight | round(2) }}): {{ p.text }}\
+{% if p.evidence %} — _“{{ p.evidence.text | q }}”_{% endif %}
+
+{% endfor %}
+{% for m in it.grade.misconceptions if m.triggered %}
+- ⚠️ misconception **{{ m.id }}** (−{{ m.applied_penalty | pct }}): {{ m.text }}\
+{% if m.evidence %} — _“{{ m.evidence.text | q }}”_{% endif %}
+
+{% endfor %}
+{% if it.grade.feedback %}
+
+**Feedback:** {{ it.grade.feedback.good | join(" ") }} {{ it.grade.feedback.add | join(" ") }}\
+{% if it.grade.feedback.tip %} Tip: {{ it.grade.feedback.tip }}{% endif %}
+
+{% endif %}
+{% endif %}
+{% if it.reference_answer %}
+
+<details><summary>Reference answer</summary>
+
+{{ it.reference_answer | q }}
+
+</details>
+{% endif %}
+{% endfor %}
+"""
+)
+
+
+def render_markdown(report: Report) -> str:
+    return _MD.render(r=report)
+
+
+def highlight(answer: str, spans: Sequence[Span]) -> list[tuple[str, bool]]:
+    """Cut the answer into (text, is_evidence) pieces so templates can mark evidence safely."""
+    marks = sorted({(s.start, s.end) for s in spans if 0 <= s.start < s.end <= len(answer)})
+    merged: list[tuple[int, int]] = []
+    for a, b in marks:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for a, b in merged:
+        if a > pos:
+            out.append((answer[pos:a], False))
+        out.append((answer[a:b], True))
+        pos = b
+    if pos < len(answer):
+        out.append((answer[pos:], False))
+    return out
+
+
+def _evidence(grade: Grade | None) -> list[Span]:
+    if grade is None:
+        return []
+    return [p.evidence for p in grade.points if p.evidence and p.coverage >= 0.5]
+
+
+_env.globals.update(highlight=highlight, evidence=_evidence)
+
+_HTML = _env.from_string(
+    """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }}</title>
+<style>
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2430;
+max-width:60rem;margin:2rem auto;padding:0 1rem}
+h1{font-size:1.6rem}h2{margin-top:2.5rem;border-bottom:2px solid #e3e7ee;padding-bottom:.3rem}
+table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #d6dbe4;padding:.25rem .6rem;
+text-align:left}.score{font-weight:700}.q{border:1px solid #e3e7ee;border-radius:8px;
+padding:.8rem 1rem;margin:1rem 0}.prompt{font-weight:600}.answer{white-space:pre-wrap;
+background:#f6f8fb;padding:.5rem .7rem;border-radius:6px}mark{background:#d9f5dd;padding:0 .1em}
+.ok{color:#17692a}.miss{color:#a32121}.flag{display:inline-block;background:#fff1d6;
+color:#7a4b00;border-radius:4px;padding:0 .4em;margin-right:.3em;font-size:.85em}
+.meta{color:#5b6575;font-size:.85em}details{margin-top:.4rem}
+.bar{display:inline-block;height:.6em;background:#3b6fd8;border-radius:3px;vertical-align:middle}
+@media print{body{margin:0}.q{break-inside:avoid}}
+</style></head><body>
+<h1>{{ title }}</h1>
+{% for r in reports %}
+<section>
+<h2>{{ r.candidate or "Candidate" }} — <span class="score">{{ r.overall | pct }}</span></h2>
+<p class="meta">Bank {{ r.bank_id }} v{{ r.bank_version }}{% if r.model %} · model {{ r.model }}
+{% endif %}{% if r.grader_version %} · {{ r.grader_version }}{% endif %}</p>
+<table><tr><th>Topic</th><th>Score</th><th></th><th>Answered</th></tr>
+{% for t in r.topics %}<tr><td>{{ t.topic }}</td><td>{{ t.score | pct }}</td>
+<td><span class="bar" style="width:{{ (t.score * 120) | round(0) }}px"></span></td>
+<td>{{ t.answered }}/{{ t.total }}</td></tr>{% endfor %}
+</table>
+{% if r.study_next %}<h3>What to study next</h3><ul>
+{% for s in r.study_next %}<li>{{ s }}</li>{% endfor %}</ul>{% endif %}
+{% for it in r.questions %}
+<div class="q"><div class="prompt">{{ it.question_id }} · {{ it.prompt }}</div>
+<div class="meta">{{ it.topic }} · {{ it.difficulty }} ·
+{% if it.grade %}<span class="score">{{ it.grade.score | pct }}</span>{% else %}{{ it.status }}{% endif %}
+</div>
+{% if it.error %}<p class="miss">Error: {{ it.error }}</p>{% endif %}
+{% if it.answer is not none %}<div class="answer">{% for text, hit in highlight(it.answer,
+evidence(it.grade)) %}{% if hit %}<mark>{{ text }}</mark>{% else %}{{ text }}{% endif %}{% endfor %}
+{% if not it.answer.strip() %}<em>(empty)</em>{% endif %}</div>{% endif %}
+{% if it.grade %}
+{% for f in it.grade.flags %}<span class="flag">{{ f }}</span>{% endfor %}
+<ul>{% for p in it.grade.points %}
+<li class="{{ 'ok' if p.coverage >= 0.5 else 'miss' }}">{{ '✔' if p.coverage >= 0.5 else '✘' }}
+{{ p.text }} <span class="meta">({{ p.coverage | pct }})</span>
+{% if p.evidence and p.coverage >= 0.5 %}<div class="meta">“{{ p.evidence.text }}”</div>{% endif %}
+</li>{% endfor %}
+{% for m in it.grade.misconceptions if m.triggered %}<li class="miss">⚠ {{ m.text }}
+<span class="meta">(−{{ m.applied_penalty | pct }})</span></li>{% endfor %}</ul>
+{% if it.grade.feedback %}<p><strong>Feedback:</strong> {{ it.grade.feedback.good | join(" ") }}
+{{ it.grade.feedback.add | join(" ") }} {{ it.grade.feedback.tip }}</p>{% endif %}
+{% endif %}
+{% if it.reference_answer %}<details><summary>Reference answer</summary>
+<p>{{ it.reference_answer }}</p></details>{% endif %}
+</div>
+{% endfor %}
+</section>
+{% endfor %}
+</body></html>
+"""
+)
+
+
+def render_html(reports: Sequence[Report], title: str = "Viva report") -> str:
+    return _HTML.render(reports=list(reports), title=title)
