@@ -47,6 +47,7 @@ VERDICT_TARGET: dict[Verdict, float] = {
 MAX_ITEMS = 5  # feedback bullets kept per list
 MAX_ITEM_CHARS = 400
 MAX_QUOTE_CHARS = 600
+MIN_SHARED_STEMS = 2  # content words a quote must share with its point to count as evidence
 
 # Markers that imitate the fence around the answer: an attempt to close it early.
 _FENCE_LIKE = re.compile(r"<<<\s*/?\s*(?:END[-_ ]?)?ANSWER|END[-_ ]ANSWER\s*>>>", re.IGNORECASE)
@@ -187,13 +188,14 @@ def literal_span(quote: str, answer: str, blocked: list[Span] | None = None) -> 
 
 
 def _relevant(quote: str, point: RubricPoint, question_stems: set[str]) -> bool:
-    """Evidence for a point shares a content word with it (or an alternative), beyond the
+    """Evidence for a point shares two content words with it (or an alternative), beyond the
     question's own words: "Solution" or "Let's solve this step by step" is evidence of nothing."""
     said = set(content_stems(quote)) - question_stems
     wanted: set[str] = set()
     for phrasing in (point.text, *point.alternatives):
         wanted.update(content_stems(phrasing))
-    return bool(said & (wanted - question_stems))
+    wanted -= question_stems
+    return len(said & wanted) >= (min(MIN_SHARED_STEMS, len(wanted)) or 1)
 
 
 def _clean_items(items: list[str]) -> list[str]:
