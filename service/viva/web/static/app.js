@@ -742,7 +742,7 @@
         ),
       );
     }
-    card.append(feedbackBlock(grade));
+    append(card, [feedbackBlock(grade)]);
     if (opts.reference) {
       card.append(h("div", { class: "grade__section reference" }, h("h4", { text: "Reference answer" }), h("p", { text: opts.reference })));
     }
@@ -915,6 +915,7 @@
     const answered = (report.questions || []).filter((q) => q.status === "answered").length;
     $("report-meta").textContent = [report.candidate, `${answered} of ${(report.questions || []).length} questions answered`].filter(Boolean).join(" · ");
     body.replaceChildren(...renderReport(report));
+    drawChart();
     $("report-heading").focus();
   }
 
@@ -929,14 +930,15 @@
         ring(r.overall),
         h("p", { class: "overview__caption" }, h("span", { class: "muted", text: "Overall" }), h("strong", { text: BAND_LABEL[band(r.overall)] })),
       ),
-      h("div", { class: "overview__chart" }, h("h2", { class: "section-title", id: "topics-heading", text: "By topic" }), topicChart(r.topics || [])),
+      h("div", { class: "overview__chart" }, h("h2", { class: "section-title", id: "topics-heading", text: "By topic" }), h("div", { id: "topic-chart" })),
     );
+    const numbers = new Map((r.questions || []).map((q, i) => [q.question_id, i + 1]));
     const lists = h(
       "section",
-      { class: "lists", "aria-label": "Strengths and gaps" },
-      listCard("Strengths", r.strengths, "strengths", "Nothing stood out as strong yet."),
-      listCard("Gaps", r.gaps, "gaps", "No gaps — every point was covered."),
-      listCard("Study next", r.study_next, "study", "Nothing to add: keep practising."),
+      { class: "lists", "aria-label": "Strengths, gaps and what to study next" },
+      listCard("Strengths", r.strengths, "strengths", "Nothing stood out as strong yet.", numbers),
+      listCard("Gaps", r.gaps, "gaps", "No gaps — every point was covered.", numbers),
+      listCard("Study next", r.study_next, "study", "Nothing to add: keep practising.", numbers),
     );
     const questions = h(
       "section",
@@ -960,9 +962,19 @@
     );
   }
 
-  function topicChart(topics) {
+  /** The chart is drawn at its container's width, so its text stays at its CSS size. */
+  function drawChart() {
+    const box = $("topic-chart");
+    if (!box || !state.reportCache) return;
+    const width = Math.round(box.clientWidth) || 420;
+    if (box.dataset.width === String(width)) return;
+    box.dataset.width = String(width);
+    box.replaceChildren(topicChart(state.reportCache.topics || [], Math.max(240, width)));
+  }
+
+  function topicChart(topics, width) {
     if (!topics.length) return h("p", { class: "muted", text: "No topics." });
-    const W = 420;
+    const W = width;
     const labelH = 18;
     const barH = 14;
     const rowH = labelH + barH + 14;
@@ -997,14 +1009,52 @@
     return chart;
   }
 
-  function listCard(title, items, cls, empty) {
+  /** Report lines start "question-id: …"; show that as a short "Q2" tag instead. */
+  function listItem(text, numbers) {
+    const m = /^([^:\s]+): (.*)$/s.exec(String(text));
+    if (m && numbers.has(m[1])) {
+      return h("li", {}, h("span", { class: "qtag", title: m[1], text: `Q${numbers.get(m[1])}` }), " ", m[2]);
+    }
+    return h("li", { text });
+  }
+
+  const LIST_SHOWN = 5;
+
+  function listCard(title, items, cls, empty, numbers) {
     const id = uid("list");
-    return h(
+    const listId = uid("items");
+    items = items || [];
+    const card = h(
       "div",
       { class: `card list-card list-card--${cls}`, "aria-labelledby": id, role: "region" },
-      h("h2", { class: "section-title", id, text: title }),
-      items && items.length ? h("ul", {}, ...items.map((t) => h("li", { text: t }))) : h("p", { class: "muted", text: empty }),
+      h("h2", { class: "section-title", id }, title, items.length ? h("span", { class: "count", text: ` ${items.length}` }) : null),
+      items.length
+        ? h("ul", { id: listId }, ...items.map((t, i) => {
+            const li = listItem(t, numbers);
+            if (i >= LIST_SHOWN) li.classList.add("extra");
+            return li;
+          }))
+        : h("p", { class: "muted", text: empty }),
     );
+    // Long lists start collapsed on screen (print shows everything).
+    if (items.length > LIST_SHOWN + 1) {
+      card.classList.add("collapsed");
+      const more = items.length - LIST_SHOWN;
+      const btn = h("button", {
+        type: "button",
+        class: "btn btn--ghost btn--small list-card__toggle no-print",
+        "aria-expanded": "false",
+        "aria-controls": listId,
+        text: `Show ${more} more`,
+        onclick: () => {
+          const open = card.classList.toggle("collapsed") === false;
+          btn.setAttribute("aria-expanded", String(open));
+          btn.textContent = open ? "Show fewer" : `Show ${more} more`;
+        },
+      });
+      card.append(btn);
+    }
+    return card;
   }
 
   const STATUS_TEXT = { answered: "Answered", skipped: "Skipped", unanswered: "Not reached", error: "Error" };
@@ -1013,7 +1063,7 @@
     const head = h(
       "header",
       { class: "qr__head" },
-      h("p", { class: "msg__meta", text: [`Question ${n}`, q.topic, q.difficulty, STATUS_TEXT[q.status] || q.status].filter(Boolean).join(" · ") }),
+      h("p", { class: "msg__meta", text: [`Q${n}`, q.topic, q.difficulty, STATUS_TEXT[q.status] || q.status].filter(Boolean).join(" · ") }),
       h("h3", { class: "qr__prompt", text: q.prompt }),
     );
     const art = h("article", { class: `card qr qr--${q.status}`, dataset: { testid: "question-report", questionId: q.question_id } }, head);
@@ -1080,6 +1130,11 @@
     });
     $("print-report").addEventListener("click", () => window.print());
     window.addEventListener("popstate", route);
+    let resizeTimer = 0;
+    window.addEventListener("resize", () => {
+      window.clearTimeout(resizeTimer);
+      resizeTimer = window.setTimeout(drawChart, 150);
+    });
     window.addEventListener("unhandledrejection", (ev) => showError(ev.reason));
     loadConfig()
       .then(() => {
