@@ -367,3 +367,36 @@ def test_unknown_prompt_is_a_config_error(fake_llm: FakeOpenAIServer) -> None:
 
     with pytest.raises(ConfigError, match="no prompt 'nope'"):
         make_judge(fake_llm, prompt="nope")
+
+
+def test_enrich_graded_rows_for_batch_runs(
+    fake_llm: FakeOpenAIServer,
+    keras_bank: Bank,
+    question: Question,
+    grader: Grader,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    from viva.adapters.llm import enrich_graded_rows
+
+    reset_judges()
+    monkeypatch.setenv("VIVA_LLM_BASE_URL", fake_llm.base_url)
+    monkeypatch.setenv("VIVA_LLM_MODEL", "batch-model")
+    fake_llm.default = lambda _req: reply(good_reply(question))
+    rows = [
+        SimpleNamespace(
+            question_id=question.id, answer=ANSWER, grade=grader.grade(question, ANSWER)
+        ),
+        SimpleNamespace(question_id=None, answer=None, grade=None),  # a row error stays as it is
+    ]
+    enrich_graded_rows(rows, keras_bank, _settings())
+    assert rows[0].grade.feedback_status == "ok"
+    assert rows[0].grade.provenance.llm_model == "batch-model"
+    assert rows[1].grade is None
+    reset_judges()
+
+
+def test_status_of_an_injected_judge(fake_llm: FakeOpenAIServer) -> None:
+    judge = make_judge(fake_llm)
+    assert llm_status(_settings(), judge)["status"] == "ok"

@@ -7,7 +7,8 @@ embedding grade is returned unchanged. Nothing in this module raises to its call
 Entry points for the edges:
 - `get_judge(settings)` -> the shared judge, or None when no LLM is configured;
 - `with_feedback(question, answer, grade)` / `with_feedback_many(items, progress=...)`;
-- `afeedback(...)` for async code; `llm_status(settings)` for `/readyz`.
+- `afeedback(...)` for async code; `llm_status(settings)` for `/readyz`;
+- `enrich_graded_rows(rows, bank, settings)` for `viva grade --llm`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from viva.core.feedback import (
     parse_reply,
     reply_json_schema,
 )
-from viva.domain.models import Grade, Question
+from viva.domain.models import Bank, Grade, Question
 from viva.settings import Settings, get_settings
 
 JsonMode = Literal["json_schema", "json_object", "prompt"]
@@ -467,15 +468,36 @@ async def afeedback(
     return await asyncio.to_thread(with_feedback, question, answer, grade, settings)
 
 
-def llm_status(settings: Settings | None = None) -> dict[str, Any]:
-    """For `/readyz`: {"status": "disabled" | "ok" | "degraded", ...}. Makes no LLM call."""
+def enrich_graded_rows(
+    rows: Sequence[Any],
+    bank: Bank,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """For `viva grade --llm`: replace each graded row's `.grade` with the reviewed one, in place.
+
+    Rows are duck-typed (`viva.batch.GradedRow`): `.grade`, `.answer`, `.question_id`; rows
+    without a grade (row errors) are left alone.
+    """
+    todo = [r for r in rows if r.grade is not None and r.answer is not None and r.question_id]
+    items = [(bank.question(r.question_id), str(r.answer), r.grade) for r in todo]
+    for row, grade in zip(todo, with_feedback_many(items, settings, progress), strict=True):
+        row.grade = grade
+
+
+def llm_status(settings: Settings | None = None, judge: Any | None = None) -> dict[str, Any]:
+    """For `/readyz`: {"status": "disabled" | "ok" | "degraded", ...}. Makes no LLM call.
+
+    `judge` is an injected reviewer (tests); by default the process's shared judge.
+    """
     s = settings or get_settings()
-    if not s.llm_enabled:
-        return {"status": "disabled"}
-    try:
-        judge = get_judge(s)
-    except Exception as exc:
-        return {"status": "degraded", "last_error": _short(str(exc))}
+    if judge is None:
+        if not s.llm_enabled:
+            return {"status": "disabled"}
+        try:
+            judge = get_judge(s)
+        except Exception as exc:
+            return {"status": "degraded", "last_error": _short(str(exc))}
     if judge is None:  # pragma: no cover - llm_enabled checked above
         return {"status": "disabled"}
     status = getattr(judge, "status", None)
