@@ -42,9 +42,11 @@ def test_grade_adhoc_question(client: TestClient) -> None:
     ref = "Shuffling stops the model learning the data order. It decorrelates mini-batches."
     r = client.post(
         "/v1/grade",
-        json={"question": {"prompt": "Why shuffle data?", "reference_answer": ref},
-              "answer": "It decorrelates mini-batches."},
-    )  # fmt: skip
+        json={
+            "question": {"prompt": "Why shuffle data?", "reference_answer": ref},
+            "answer": "It decorrelates mini-batches.",
+        },
+    )
     assert r.status_code == 200, r.text
     g = r.json()
     assert len(g["points"]) == 2 and g["provenance"]["bank_id"] == "adhoc"
@@ -52,11 +54,17 @@ def test_grade_adhoc_question(client: TestClient) -> None:
 
     r = client.post(
         "/v1/grade",
-        json={"question": {"prompt": "Why shuffle data?",
-                           "points": [{"text": "decorrelates mini-batches", "weight": 2},
-                                      {"id": "order", "text": "stops learning the data order"}]},
-              "answer": "It decorrelates mini-batches."},
-    )  # fmt: skip
+        json={
+            "question": {
+                "prompt": "Why shuffle data?",
+                "points": [
+                    {"text": "decorrelates mini-batches", "weight": 2},
+                    {"id": "order", "text": "stops learning the data order"},
+                ],
+            },
+            "answer": "It decorrelates mini-batches.",
+        },
+    )
     g = r.json()
     assert [p["id"] for p in g["points"]] == ["p1", "order"]
     assert g["points"][0]["coverage"] > 0.9 and g["points"][1]["coverage"] < 0.5
@@ -73,15 +81,23 @@ def test_grade_adhoc_question(client: TestClient) -> None:
         ({"question": {"prompt": "Why is it?"}, "answer": "x"}, 422, "reference_answer"),
         ({"question": {"prompt": "Why is it?", "reference_answer": "  "}, "answer": "x"}, 422, ""),
         (
-            {"question": {"prompt": "Why is it?", "points": [{"id": "a b", "text": "abc"}]},
-             "answer": "x"},
-            422, "invalid question",
-        ),  # fmt: skip
+            {
+                "question": {"prompt": "Why is it?", "points": [{"id": "a b", "text": "abc"}]},
+                "answer": "x",
+            },
+            422,
+            "invalid question",
+        ),
         (
-            {"bank_id": "keras", "question_id": "keras-01", "answer": "x",
-             "question": {"prompt": "Why is it?", "reference_answer": "Because."}},
-            422, "not both",
-        ),  # fmt: skip
+            {
+                "bank_id": "keras",
+                "question_id": "keras-01",
+                "answer": "x",
+                "question": {"prompt": "Why is it?", "reference_answer": "Because."},
+            },
+            422,
+            "not both",
+        ),
         ({"bank_id": "keras", "question_id": "keras-01"}, 422, "answer"),
     ],
 )
@@ -110,10 +126,17 @@ def test_openapi_documents_the_api_with_examples(client: TestClient) -> None:
     doc = client.get("/openapi.json").json()
     paths = doc["paths"]
     for p in [
-        "/v1/banks", "/v1/banks/{bank_id}", "/v1/interviews", "/v1/interviews/{interview_id}",
-        "/v1/interviews/{interview_id}/answers", "/v1/interviews/{interview_id}/skip",
-        "/v1/interviews/{interview_id}/report", "/v1/grade", "/healthz", "/readyz",
-    ]:  # fmt: skip
+        "/v1/banks",
+        "/v1/banks/{bank_id}",
+        "/v1/interviews",
+        "/v1/interviews/{interview_id}",
+        "/v1/interviews/{interview_id}/answers",
+        "/v1/interviews/{interview_id}/skip",
+        "/v1/interviews/{interview_id}/report",
+        "/v1/grade",
+        "/healthz",
+        "/readyz",
+    ]:
         assert p in paths, p
     schemas = doc["components"]["schemas"]
     assert schemas["CreateInterview"]["examples"] and schemas["SubmitAnswer"]["examples"]
@@ -138,6 +161,9 @@ NASTY: list[tuple[str, str, Any]] = [
     ("GET", "/v1/interviews/%00", None),
     ("GET", "/v1/banks/..%2f..%2fetc", None),
     ("PUT", "/v1/grade", b"{}"),
+    ("POST", "/v1/interviews", b'{"bank_id": "keras", "candidate": "A\\u0000B"}'),
+    ("POST", "/v1/grade", b'{"bank_id": "keras", "question_id": "keras-01", "answer": "\\u0000"}'),
+    ("POST", "/v1/interviews/x/answers", b'{"question_id": "keras-01", "answer": "a\\u0000"}'),
 ]
 
 

@@ -27,9 +27,7 @@ def start(client: TestClient, **body: Any) -> dict[str, Any]:
     return dict(r.json())
 
 
-def answer(
-    client: TestClient, iv: str, qid: str, text: str, key: str | None = None
-) -> Any:
+def answer(client: TestClient, iv: str, qid: str, text: str, key: str | None = None) -> Any:
     headers = {"Idempotency-Key": key} if key else {}
     return client.post(
         f"/v1/interviews/{iv}/answers", json={"question_id": qid, "answer": text}, headers=headers
@@ -174,8 +172,9 @@ def test_not_found(client: TestClient) -> None:
     assert_problem(answer(client, iv["id"], "keras-99", "x"), 404, "keras-99")
     assert_problem(
         client.post("/v1/interviews", json={"bank_id": "keras", "question_ids": ["zzz"]}),
-        404, "zzz",
-    )  # fmt: skip
+        404,
+        "zzz",
+    )
     assert_problem(client.get("/v2/nothing"), 404, "/v2/nothing")
 
 
@@ -188,12 +187,14 @@ def test_invalid_requests_are_422_problems(client: TestClient) -> None:
     )
     assert_problem(
         client.post("/v1/interviews", json={"bank_id": "keras", "question_count": 999}),
-        422, "question_count",
-    )  # fmt: skip
+        422,
+        "question_count",
+    )
     assert_problem(
         client.post("/v1/interviews", json={"bank_id": "keras", "topics": ["astrology"]}),
-        422, "astrology",
-    )  # fmt: skip
+        422,
+        "astrology",
+    )
     assert_problem(
         client.post("/v1/interviews", json={"bank_id": "keras", "feedback": "maybe"}), 422
     )
@@ -257,9 +258,7 @@ class _Judge:
 
 
 def test_llm_feedback_uses_the_configured_judge(tmp_path: Path) -> None:
-    s = make_settings(
-        tmp_path, llm_model="m", VIVA_LLM_BASE_URL="http://127.0.0.1:9/v1"
-    )
+    s = make_settings(tmp_path, llm_model="m", VIVA_LLM_BASE_URL="http://127.0.0.1:9/v1")
     app = create_app(s, grader=Grader(FakeEmbedder()), judge=_Judge())
     with TestClient(app) as c:
         iv = start(c, question_count=1, seed=1, feedback="llm")

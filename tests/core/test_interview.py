@@ -11,8 +11,12 @@ from viva.errors import ConflictError, InvalidInputError, QuestionNotFoundError
 
 def _bank() -> Bank:
     qs = [
-        Question(id=f"q{i}", prompt=f"Question {i}?", topic="a" if i < 4 else "b",
-                 points=[RubricPoint(id="p", text="a point")])  # fmt: skip
+        Question(
+            id=f"q{i}",
+            prompt=f"Question {i}?",
+            topic="a" if i < 4 else "b",
+            points=[RubricPoint(id="p", text="a point")],
+        )
         for i in range(8)
     ]
     return Bank(id="t", title="T", version="1", questions=qs)
@@ -34,7 +38,7 @@ def test_count_and_topics() -> None:
     assert sorted(only_b) == ["q4", "q5", "q6", "q7"]
     with pytest.raises(InvalidInputError, match="only 4 question"):
         choose_questions(b, seed=1, topics=["b"], question_count=5)
-    with pytest.raises(InvalidInputError, match="'zzz'.*topics: a, b"):
+    with pytest.raises(InvalidInputError, match=r"'zzz'.*topics: a, b"):
         choose_questions(b, seed=1, topics=["zzz"])
     with pytest.raises(InvalidInputError):
         choose_questions(b, seed=1, question_count=0)

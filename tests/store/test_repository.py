@@ -27,10 +27,14 @@ def _grade(qid: str, score: float = 0.5) -> Grade:
         score=score,
         points=[PointResult(id="p", text="a point", weight=1, coverage=score, similarity=0.7)],
         provenance=Provenance(
-            bank_id="b", bank_version="1", question_id=qid, model="m", grader_version="g",
+            bank_id="b",
+            bank_version="1",
+            question_id=qid,
+            model="m",
+            grader_version="g",
             calibration="c",
         ),
-    )  # fmt: skip
+    )
 
 
 def _question(qid: str) -> Question:
@@ -39,9 +43,14 @@ def _question(qid: str) -> Question:
 
 def _new(repo: Repository, qids: tuple[str, ...] = ("q1", "q2")) -> InterviewRecord:
     return repo.create_interview(
-        id="iv-1", bank_id="b", bank_version="1", candidate="Ada", feedback="none", seed=7,
+        id="iv-1",
+        bank_id="b",
+        bank_version="1",
+        candidate="Ada",
+        feedback="none",
+        seed=7,
         questions=tuple(_question(q) for q in qids),
-    )  # fmt: skip
+    )
 
 
 def test_round_trip_keeps_everything_needed_to_reproduce(repo: Repository) -> None:
@@ -51,9 +60,15 @@ def test_round_trip_keeps_everything_needed_to_reproduce(repo: Repository) -> No
     assert iv.created_at.tzinfo is not None
     g = _grade("q1", 0.75)
     stored = repo.add_response(
-        iv, question_id="q1", outcome="answered", answer="my answer", grade=g,
-        idempotency_key="k1", request_hash="h1", response_body={"grade": {"score": 0.75}},
-    )  # fmt: skip
+        iv,
+        question_id="q1",
+        outcome="answered",
+        answer="my answer",
+        grade=g,
+        idempotency_key="k1",
+        request_hash="h1",
+        response_body={"grade": {"score": 0.75}},
+    )
     assert stored.created
     again = repo.get_interview("iv-1")
     [r] = again.responses
@@ -65,9 +80,15 @@ def test_round_trip_keeps_everything_needed_to_reproduce(repo: Repository) -> No
 def test_last_response_completes_the_interview(repo: Repository) -> None:
     iv = _new(repo, ("q1",))
     repo.add_response(
-        iv, question_id="q1", outcome="skipped", answer=None, grade=None, idempotency_key=None,
-        request_hash="h", response_body={},
-    )  # fmt: skip
+        iv,
+        question_id="q1",
+        outcome="skipped",
+        answer=None,
+        grade=None,
+        idempotency_key=None,
+        request_hash="h",
+        response_body={},
+    )
     done = repo.get_interview("iv-1")
     assert done.status == "completed" and done.completed_at is not None
     assert done.state.status == "completed"
@@ -81,7 +102,9 @@ def test_unknown_interview_is_not_found(repo: Repository) -> None:
 def test_second_response_to_same_question_is_refused(repo: Repository) -> None:
     iv = _new(repo)
     kw = {"outcome": "answered", "answer": "x", "grade": None, "response_body": {}}
-    assert repo.add_response(iv, question_id="q1", idempotency_key=None, request_hash="a", **kw).created  # type: ignore[arg-type]
+    assert repo.add_response(
+        iv, question_id="q1", idempotency_key=None, request_hash="a", **kw
+    ).created  # type: ignore[arg-type]
     dup = repo.add_response(iv, question_id="q1", idempotency_key=None, request_hash="b", **kw)  # type: ignore[arg-type]
     assert not dup.created and dup.record is None
     assert repo.count_responses("iv-1") == 1
@@ -90,12 +113,14 @@ def test_second_response_to_same_question_is_refused(repo: Repository) -> None:
 def test_same_idempotency_key_returns_the_winner(repo: Repository) -> None:
     iv = _new(repo)
     kw = {"outcome": "answered", "answer": "x", "grade": None}
-    repo.add_response(iv, question_id="q1", idempotency_key="k", request_hash="a",
-                      response_body={"n": 1}, **kw)  # type: ignore[arg-type]  # fmt: skip
+    repo.add_response(
+        iv, question_id="q1", idempotency_key="k", request_hash="a", response_body={"n": 1}, **kw
+    )  # type: ignore[arg-type]
     iv = repo.get_interview("iv-1")
     # Same key on another question (a buggy client) must not create a second row either.
-    dup = repo.add_response(iv, question_id="q2", idempotency_key="k", request_hash="a",
-                            response_body={"n": 2}, **kw)  # type: ignore[arg-type]  # fmt: skip
+    dup = repo.add_response(
+        iv, question_id="q2", idempotency_key="k", request_hash="a", response_body={"n": 2}, **kw
+    )  # type: ignore[arg-type]
     assert not dup.created and dup.record is not None and dup.record.response_body == {"n": 1}
     assert repo.find_by_key("iv-1", "k") is not None
     assert repo.find_by_key("iv-1", "other") is None
@@ -111,9 +136,15 @@ def test_racing_writers_store_exactly_once(repo: Repository) -> None:
     def submit(n: int) -> None:
         barrier.wait()
         r = repo.add_response(
-            iv, question_id="q0", outcome="answered", answer=f"a{n}", grade=None,
-            idempotency_key=f"k{n}", request_hash=str(n), response_body={"n": n},
-        )  # fmt: skip
+            iv,
+            question_id="q0",
+            outcome="answered",
+            answer=f"a{n}",
+            grade=None,
+            idempotency_key=f"k{n}",
+            request_hash=str(n),
+            response_body={"n": n},
+        )
         with lock:
             results.append(r.created)
 

@@ -51,7 +51,7 @@ def create_app(
         db = await to_thread.run_sync(open_database, s.resolved_database_url)
         try:
             bank_repo = await to_thread.run_sync(get_banks, s)
-            g = grader or await to_thread.run_sync(get_grader, s)
+            g = grader if grader is not None else await to_thread.run_sync(get_grader, s)
             app.state.service = InterviewService(s, Repository(db), bank_repo, g, judge)
             log.info("viva ready: model %s, database %s", g.embedder.name, db.dialect)
             yield

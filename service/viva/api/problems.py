@@ -7,6 +7,7 @@ a 500 problem without internals; client mistakes are all caught before that.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -49,7 +50,7 @@ def problem(
     request: Request | None = None,
     *,
     errors_: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     instance: str | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
@@ -63,7 +64,10 @@ def problem(
     if errors_:
         body["errors"] = errors_
     return JSONResponse(
-        jsonable_encoder(body), status_code=status, media_type=PROBLEM_JSON, headers=headers
+        jsonable_encoder(body),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=dict(headers) if headers else None,
     )
 
 
@@ -104,9 +108,11 @@ class BodyLimit:
                     too_big = False
                 if too_big:
                     resp = problem(
-                        413, "Content too large", BodyTooLarge(self.limit).detail,
+                        413,
+                        "Content too large",
+                        BodyTooLarge(self.limit).detail,
                         instance=scope.get("path"),
-                    )  # fmt: skip
+                    )
                     resp.headers["connection"] = "close"
                     await resp(scope, receive, send)
                     return
@@ -127,8 +133,11 @@ class BodyLimit:
 def _pydantic_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for e in exc.errors():
-        item: dict[str, Any] = {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""),
-                                "type": e.get("type", "")}  # fmt: skip
+        item: dict[str, Any] = {
+            "loc": list(e.get("loc", ())),
+            "msg": e.get("msg", ""),
+            "type": e.get("type", ""),
+        }
         out.append(item)
     return out
 
@@ -146,8 +155,9 @@ def install(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errs = _pydantic_errors(exc)
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errs[:5])
-        return problem(422, "Invalid request", where or "the request is invalid", request,
-                       errors_=errs)  # fmt: skip
+        return problem(
+            422, "Invalid request", where or "the request is invalid", request, errors_=errs
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -165,5 +175,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "Internal error", "an unexpected error occurred; see the server log",
-                       request)  # fmt: skip
+        return problem(
+            500, "Internal error", "an unexpected error occurred; see the server log", request
+        )

@@ -26,13 +26,25 @@ def html(report: Report, title: str) -> str:
 
 
 def _fallback_markdown(r: Report) -> str:
-    lines = [f"# Viva report: {r.candidate or 'candidate'}", "",
-             f"Bank {r.bank_id} v{r.bank_version}. Overall **{r.overall:.0%}**.", ""]  # fmt: skip
+    lines = [
+        f"# Viva report: {r.candidate or 'candidate'}",
+        "",
+        f"Bank {r.bank_id} v{r.bank_version}. Overall **{r.overall:.0%}**.",
+        "",
+    ]
     lines += ["| Topic | Score | Answered |", "|---|---|---|"]
     lines += [f"| {t.topic} | {t.score:.0%} | {t.answered}/{t.total} |" for t in r.topics]
     for q in r.questions:
-        lines += ["", f"## {q.question_id}: {q.prompt}", "", f"Status: {q.status}, "
-                  f"score {q.score:.0%}.", "", "Reference answer:", "", q.reference_answer]  # fmt: skip
+        lines += [
+            "",
+            f"## {q.question_id}: {q.prompt}",
+            "",
+            f"Status: {q.status}, score {q.score:.0%}.",
+            "",
+            "Reference answer:",
+            "",
+            q.reference_answer,
+        ]
     if r.study_next:
         lines += ["", "## Study next", "", *[f"- {s}" for s in r.study_next]]
     return "\n".join(lines) + "\n"

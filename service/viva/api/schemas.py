@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from viva.domain.models import Difficulty, Grade, Report
 
@@ -19,8 +19,24 @@ SAMPLE_ANSWER = (
 )
 
 
+def _has_nul(v: Any) -> bool:
+    if isinstance(v, str):
+        return "\x00" in v
+    if isinstance(v, list | tuple):
+        return any(_has_nul(x) for x in v)
+    return False
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, v: Any) -> Any:
+        # PostgreSQL text cannot hold NUL; refuse it up front for every backend alike.
+        if _has_nul(v):
+            raise ValueError("must not contain NUL (\\u0000) characters")
+        return v
 
 
 # --- banks -------------------------------------------------------------------------------

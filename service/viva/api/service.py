@@ -53,9 +53,13 @@ def _as_current(iv: InterviewRecord, qid: str) -> schemas.CurrentQuestion:
     q = iv.question(qid)
     assert q is not None  # the interview's own snapshot
     return schemas.CurrentQuestion(
-        id=q.id, prompt=q.prompt, topic=q.topic, difficulty=q.difficulty,
-        index=iv.question_ids.index(qid), total=len(iv.question_ids),
-    )  # fmt: skip
+        id=q.id,
+        prompt=q.prompt,
+        topic=q.topic,
+        difficulty=q.difficulty,
+        index=iv.question_ids.index(qid),
+        total=len(iv.question_ids),
+    )
 
 
 def _request_hash(payload: dict[str, Any]) -> str:
@@ -91,21 +95,26 @@ class InterviewService:
         bank = self.banks.get(req.bank_id)
         seed = req.seed if req.seed is not None else secrets.randbelow(2**31)
         ids = choose_questions(
-            bank, seed=seed, question_count=req.question_count, topics=req.topics,
+            bank,
+            seed=seed,
+            question_count=req.question_count,
+            topics=req.topics,
             question_ids=req.question_ids,
-        )  # fmt: skip
+        )
         return self.repo.create_interview(
-            id=str(uuid.uuid4()), bank_id=bank.id, bank_version=bank.version,
-            candidate=req.candidate, feedback=req.feedback, seed=seed,
+            id=str(uuid.uuid4()),
+            bank_id=bank.id,
+            bank_version=bank.version,
+            candidate=req.candidate,
+            feedback=req.feedback,
+            seed=seed,
             questions=tuple(bank.question(q) for q in ids),
-        )  # fmt: skip
+        )
 
     def get(self, interview_id: str) -> InterviewRecord:
         return self.repo.get_interview(interview_id)
 
-    def answer(
-        self, interview_id: str, req: schemas.SubmitAnswer, key: str | None
-    ) -> Outcome:
+    def answer(self, interview_id: str, req: schemas.SubmitAnswer, key: str | None) -> Outcome:
         limit = self.settings.max_answer_chars
         if len(req.answer) > limit:
             raise FieldError(
@@ -162,10 +171,15 @@ class InterviewService:
             r = by_q.get(q.id)
             items.append(
                 QuestionReport(
-                    question_id=q.id, prompt=q.prompt, topic=q.topic, difficulty=q.difficulty,
-                    status=r.outcome if r else "unanswered", answer=r.answer if r else None,
-                    grade=r.grade if r else None, reference_answer=q.reference_answer,
-                )  # fmt: skip
+                    question_id=q.id,
+                    prompt=q.prompt,
+                    topic=q.topic,
+                    difficulty=q.difficulty,
+                    status=r.outcome if r else "unanswered",
+                    answer=r.answer if r else None,
+                    grade=r.grade if r else None,
+                    reference_answer=q.reference_answer,
+                )
             )
         return build_report(
             items, bank_id=iv.bank_id, bank_version=iv.bank_version, candidate=iv.candidate
@@ -230,11 +244,17 @@ class InterviewService:
             )
         if iv.feedback != "llm":
             return grade
+        # Outside the grade lock: an LLM call waits on the network, not on the CPU.
+        if self.judge is None:
+            from viva.adapters.llm import with_feedback
+
+            return with_feedback(question, answer, grade, self.settings)  # never raises
         from viva.core.feedback import apply_llm_review, mark_unavailable
 
-        if self.judge is None:
-            return mark_unavailable(grade, "no LLM client is configured on this server")
-        review = self.judge.review(question, answer, grade)
+        try:
+            review = self.judge.review(question, answer, grade)
+        except Exception as exc:
+            return mark_unavailable(grade, f"LLM review failed ({type(exc).__name__})")
         return apply_llm_review(grade, review, self.settings.llm_band)
 
     def _replay(self, iv: InterviewRecord, key: str | None, h: str) -> Outcome | None:
@@ -267,9 +287,15 @@ class InterviewService:
         body: dict[str, Any],
     ) -> Outcome:
         stored = self.repo.add_response(
-            iv, question_id=qid, outcome="answered" if outcome == "answered" else "skipped",
-            answer=answer, grade=grade, idempotency_key=key, request_hash=h, response_body=body,
-        )  # fmt: skip
+            iv,
+            question_id=qid,
+            outcome="answered" if outcome == "answered" else "skipped",
+            answer=answer,
+            grade=grade,
+            idempotency_key=key,
+            request_hash=h,
+            response_body=body,
+        )
         if stored.created:
             return Outcome(body, replayed=False)
         if stored.record is not None:  # a concurrent retry with the same key won the race
@@ -285,8 +311,12 @@ def _adhoc_question(q: schemas.AdHocQuestion) -> Question:
     try:
         if q.points:
             points = tuple(
-                RubricPoint(id=p.id or f"p{i + 1}", text=p.text, weight=p.weight,
-                            alternatives=tuple(p.alternatives))  # fmt: skip
+                RubricPoint(
+                    id=p.id or f"p{i + 1}",
+                    text=p.text,
+                    weight=p.weight,
+                    alternatives=tuple(p.alternatives),
+                )
                 for i, p in enumerate(q.points)
             )
         elif q.reference_answer and q.reference_answer.strip():
@@ -297,9 +327,12 @@ def _adhoc_question(q: schemas.AdHocQuestion) -> Question:
                 "an ad-hoc question needs points or a non-empty reference_answer to grade against",
             )
         return Question(
-            id="adhoc", prompt=q.prompt, topic=q.topic,
-            reference_answer=q.reference_answer or "", points=points,
-        )  # fmt: skip
+            id="adhoc",
+            prompt=q.prompt,
+            topic=q.topic,
+            reference_answer=q.reference_answer or "",
+            points=points,
+        )
     except ValidationError as exc:
         first = exc.errors()[0]
         raise FieldError(["body", "question"], f"invalid question: {first['msg']}") from None

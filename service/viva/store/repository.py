@@ -15,7 +15,7 @@ from viva.errors import InterviewNotFoundError
 from viva.store.db import Database
 from viva.store.tables import Base, utcnow
 
-I = Base.metadata.tables["interviews"]
+IV = Base.metadata.tables["interviews"]
 R = Base.metadata.tables["responses"]
 
 
@@ -97,12 +97,14 @@ class Repository:
             "completed_at": None,
         }
         with self.db.write() as conn:
-            conn.execute(I.insert().values(**values))
+            conn.execute(IV.insert().values(**values))
         return self.get_interview(id)
 
     def get_interview(self, interview_id: str) -> InterviewRecord:
+        if "\x00" in interview_id:  # PostgreSQL refuses NUL in text; no id contains one
+            raise InterviewNotFoundError(f"no interview {interview_id!r}")
         with self.db.read() as conn:
-            row = conn.execute(sa.select(I).where(I.c.id == interview_id)).mappings().first()
+            row = conn.execute(sa.select(IV).where(IV.c.id == interview_id)).mappings().first()
             if row is None:
                 raise InterviewNotFoundError(f"no interview {interview_id!r}")
             rows = (
@@ -179,7 +181,7 @@ class Repository:
                 update: dict[str, Any] = {"updated_at": now}
                 if done:
                     update |= {"status": "completed", "completed_at": now}
-                conn.execute(I.update().where(I.c.id == interview.id).values(**update))
+                conn.execute(IV.update().where(IV.c.id == interview.id).values(**update))
         except IntegrityError:
             existing = self.find_by_key(interview.id, idempotency_key) if idempotency_key else None
             return StoredResponse(created=False, record=existing)

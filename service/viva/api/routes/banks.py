@@ -14,9 +14,14 @@ router = APIRouter(prefix="/v1/banks", tags=["banks"])
 
 def _summary(b: Bank) -> schemas.BankSummary:
     return schemas.BankSummary(
-        id=b.id, title=b.title, version=b.version, description=b.description,
-        language=b.language, topics=b.topics, question_count=len(b.questions),
-    )  # fmt: skip
+        id=b.id,
+        title=b.title,
+        version=b.version,
+        description=b.description,
+        language=b.language,
+        topics=b.topics,
+        question_count=len(b.questions),
+    )
 
 
 @router.get("", response_model=schemas.BankList)

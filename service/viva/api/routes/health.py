@@ -6,11 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from viva.api import schemas
-from viva.api.problems import PROBLEM_JSON, problem
+from viva.api.problems import problem
+from viva.api.routes import responses
 
 router = APIRouter(tags=["health"])
-
-_503 = {503: {"model": schemas.Problem, "content": {PROBLEM_JSON: {}}}}
 
 
 @router.get("/healthz", response_model=schemas.Health)
@@ -19,14 +18,16 @@ def healthz() -> schemas.Health:
     return schemas.Health(status="ok")
 
 
-@router.get("/readyz", response_model=schemas.Ready, responses=_503)
+@router.get("/readyz", response_model=schemas.Ready, responses=responses(503))
 def readyz(request: Request) -> schemas.Ready | JSONResponse:
     """Ready to grade: the model is loaded and the database answers."""
     service = getattr(request.app.state, "service", None)
     if service is None:
         return problem(503, "Not ready", "the grader is still loading", request)
     try:
-        return service.check_ready()  # type: ignore[no-any-return]
+        ready: schemas.Ready = service.check_ready()
+        return ready
     except Exception as exc:
-        return problem(503, "Not ready", f"the database is unreachable: {type(exc).__name__}",
-                       request)  # fmt: skip
+        return problem(
+            503, "Not ready", f"the database is unreachable: {type(exc).__name__}", request
+        )

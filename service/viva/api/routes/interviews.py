@@ -27,10 +27,17 @@ def _progress(iv: InterviewRecord) -> schemas.Progress:
 def _created(iv: InterviewRecord) -> schemas.InterviewCreated:
     state = iv.state
     return schemas.InterviewCreated(
-        id=iv.id, status=state.status, bank_id=iv.bank_id, bank_version=iv.bank_version,
-        candidate=iv.candidate, feedback="llm" if iv.feedback == "llm" else "none", seed=iv.seed,
-        question=current_question(state, iv), progress=_progress(iv), created_at=iv.created_at,
-    )  # fmt: skip
+        id=iv.id,
+        status=state.status,
+        bank_id=iv.bank_id,
+        bank_version=iv.bank_version,
+        candidate=iv.candidate,
+        feedback="llm" if iv.feedback == "llm" else "none",
+        seed=iv.seed,
+        question=current_question(state, iv),
+        progress=_progress(iv),
+        created_at=iv.created_at,
+    )
 
 
 def _replayable(outcome: Outcome, status: int = 200) -> JSONResponse:
@@ -67,9 +74,13 @@ def get_interview(interview_id: str, service: ServiceDep) -> schemas.InterviewOu
         ],
         responses=[
             schemas.ResponseOut(
-                question_id=r.question_id, index=r.position, status=r.outcome, answer=r.answer,
-                grade=r.grade, created_at=r.created_at,
-            )  # fmt: skip
+                question_id=r.question_id,
+                index=r.position,
+                status=r.outcome,
+                answer=r.answer,
+                grade=r.grade,
+                created_at=r.created_at,
+            )
             for r in iv.responses
         ],
         updated_at=iv.updated_at,
