@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,38 +69,54 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real app (real grader, SQLite in a temp dir) served by uvicorn in a thread."""
-    require_browser()
+@contextmanager
+def serve(settings: Any, judge: Any | None = None) -> Iterator[str]:
+    """Run the real app (real grader unless the settings say otherwise) with uvicorn in a
+    thread on a free port; yields its base URL once /readyz answers 200.
+    """
     import uvicorn
 
     from viva.api.app import create_app
-    from viva.settings import Settings
 
-    data = tmp_path_factory.mktemp("viva-data")
-    settings = Settings(data_dir=data, rubrics_dir=REPO / "rubrics", llm_base_url=None)
-    app = create_app(settings)
+    app = create_app(settings, judge=judge)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
-    thread = threading.Thread(target=server.run, name="viva-live-server", daemon=True)
+    thread = threading.Thread(target=server.run, name=f"viva-live-{port}", daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180  # the embedding model loads in the lifespan
-    while True:
-        if http_get(f"{base}/readyz")[0] == 200:
-            break
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            pytest.fail("the live server did not become ready")
-        time.sleep(0.25)
     try:
+        while http_get(f"{base}/readyz")[0] != 200:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail("the live server did not become ready")
+            time.sleep(0.25)
         yield base
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Any:
+    from viva.settings import Settings
+
+    # The LLM URL is set by its alias (it also reads OPENAI_BASE_URL); none unless asked for.
+    base: dict[str, Any] = {
+        "data_dir": data_dir,
+        "rubrics_dir": REPO / "rubrics",
+        "VIVA_LLM_BASE_URL": None,
+        "llm_model": None,
+    }
+    return Settings(**{**base, **overrides})
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app (real grader, SQLite in a temp dir, no LLM) on 127.0.0.1."""
+    require_browser()
+    with serve(make_settings(tmp_path_factory.mktemp("viva-data"))) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
