@@ -317,3 +317,44 @@ def test_api_errors_are_shown(browser: Any, live_server: str) -> None:
     page.wait_for_selector("#alert:not([hidden])")
     assert "in progress" in page.locator("#alert").inner_text()
     context.close()
+
+
+FOCUSED = """() => {
+    const el = document.activeElement;
+    const s = getComputedStyle(el);
+    return {id: el.id, outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2};
+}"""
+
+
+def test_keyboard_only(browser: Any, live_server: str) -> None:
+    """Start, answer, skip and open the report with the keyboard; focus is always visible."""
+    page = browser.new_page(viewport={"width": 1000, "height": 800})
+    page.set_default_timeout(30_000)
+    page.goto(live_server + "/")
+    page.wait_for_selector("#view-start:not([hidden]) input[name=bank]")
+    page.fill("#question-count", "2")
+    page.evaluate("document.activeElement.blur()")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        assert focused["outline"], f"no visible focus on #{focused['id']}"
+        if focused["id"] == "start-button":
+            break
+    else:
+        pytest.fail("Tab never reached the start button")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#view-chat:not([hidden])")
+    page.wait_for_function("document.activeElement.id === 'answer'")
+    page.keyboard.type("Keras is a high-level API.")
+    page.keyboard.press("Control+Enter")
+    _wait_for_cards(page, 1)
+    assert page.evaluate("document.activeElement.id") == "answer"
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED) == {"id": "skip-button", "outline": True}
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#finished:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "open-report"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#view-report:not([hidden]) [data-testid=overall-score]")
+    assert page.evaluate("document.activeElement.id") == "report-heading"
+    page.close()
