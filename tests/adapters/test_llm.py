@@ -400,3 +400,15 @@ def test_enrich_graded_rows_for_batch_runs(
 def test_status_of_an_injected_judge(fake_llm: FakeOpenAIServer) -> None:
     judge = make_judge(fake_llm)
     assert llm_status(_settings(), judge)["status"] == "ok"
+
+
+def test_a_400_on_every_mode_is_unavailable_and_not_remembered(
+    fake_llm: FakeOpenAIServer, question: Question, grader: Grader
+) -> None:
+    fake_llm.push(*[Scripted(status=400, error="prompt is longer than the context")] * 3)
+    judge = make_judge(fake_llm)
+    grade = grader.grade(question, ANSWER)
+    _unavailable(
+        judge.feedback(question, ANSWER, grade), grade, r"rejected the request \(HTTP 400: prompt"
+    )
+    assert len(fake_llm.requests) == 3 and judge.mode == "json_schema"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import secrets
 import threading
 import time
@@ -247,17 +248,24 @@ class OpenAICompatibleJudge:
     def _complete(self, question: Question, answer: str) -> str:
         messages, _ = self.render(question, answer)
         schema = reply_json_schema(question)
+        first = index = self._mode
         while True:
-            mode_index = self._mode
             try:
-                return self._call(messages, MODES[mode_index], schema)
+                completion = self._call(messages, MODES[index], schema)
+                break
             except _Unsupported as exc:
-                if mode_index + 1 >= len(MODES):
+                if index + 1 >= len(MODES):
                     raise _Unavailable(str(exc)) from None
-                with self._lock:  # remember: later requests skip the mode that was refused
-                    self._mode = max(self._mode, mode_index + 1)
+                index += 1
+        if index > first:
+            # Remember only a fallback that the server then accepted, so one odd 400 (say,
+            # a prompt over the context length) does not switch JSON modes off for good.
+            with self._lock:
+                self._mode = max(self._mode, index)
+        return self._content(completion)
 
-    def _call(self, messages: list[dict[str, str]], mode: JsonMode, schema: dict[str, Any]) -> str:
+    def _call(self, messages: list[dict[str, str]], mode: JsonMode, schema: dict[str, Any]) -> Any:
+        """One accepted completion, after bounded retries of transient failures."""
         kwargs: dict[str, Any] = {}
         if mode == "json_schema":
             kwargs["response_format"] = {
@@ -270,30 +278,23 @@ class OpenAICompatibleJudge:
         while True:
             try:
                 with self._slots:
-                    completion = self.client.chat.completions.create(
+                    return self.client.chat.completions.create(
                         model=self.model,
                         messages=messages,  # type: ignore[arg-type]
                         temperature=0,
                         max_tokens=self.max_tokens,
                         **kwargs,
                     )
-                break
             except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-                detail = _short(exc.message)
-                if mode != "prompt":
-                    raise _Unsupported(
-                        f"the LLM server rejected the request (HTTP {exc.status_code}: {detail})"
-                    ) from None
-                raise _Unavailable(
-                    f"the LLM server rejected the request (HTTP {exc.status_code}: {detail})"
-                ) from None
+                reason = f"the LLM server rejected the request (HTTP {exc.status_code}: "
+                reason += f"{_server_message(exc)})"
+                raise (_Unsupported(reason) if mode != "prompt" else _Unavailable(reason)) from None
             except openai.APIError as exc:
                 reason, wait = self._classify(exc, attempt)
                 if wait is None or attempt >= self.retries:
                     raise _Unavailable(reason) from None
                 attempt += 1
                 time.sleep(wait)
-        return self._content(completion)
 
     def _classify(self, exc: openai.APIError, attempt: int) -> tuple[str, float | None]:
         """A reason, and how long to wait before retrying (None: do not retry)."""
@@ -320,7 +321,10 @@ class OpenAICompatibleJudge:
                 )
             if code >= 500 or code in (408, 409):
                 return f"the LLM server failed (HTTP {code})", backoff
-            return f"the LLM server rejected the request (HTTP {code}: {_short(exc.message)})", None
+            return (
+                f"the LLM server rejected the request (HTTP {code}: {_server_message(exc)})",
+                None,
+            )
         if isinstance(exc, openai.APIResponseValidationError):
             return "the LLM server sent a response that is not a chat completion", None
         return f"the LLM call failed ({type(exc).__name__})", None
@@ -349,6 +353,17 @@ class OpenAICompatibleJudge:
 def _short(text: str, limit: int = 120) -> str:
     s = " ".join(str(text).split())
     return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def _server_message(exc: openai.APIStatusError) -> str:
+    """The server's own error message, without the client's "Error code: 400 - " wrapper."""
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        msg = inner.get("message") if isinstance(inner, dict) else None
+        if isinstance(msg, str) and msg.strip():
+            return _short(msg)
+    return _short(re.sub(r"^Error code: \d+ - ", "", exc.message))
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:
