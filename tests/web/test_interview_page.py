@@ -70,6 +70,7 @@ def test_whole_interview(browser: Any, live_server: str, bank: Bank, artifacts: 
     page.goto(live_server + "/")
     page.wait_for_selector("#view-start:not([hidden]) input[name=bank]")
     assert page.locator("#llm-field").is_hidden(), "no LLM configured: no LLM option"
+    page.screenshot(path=str(artifacts / "start.png"), full_page=True)
     page.check(f"input[name=bank][value={bank.id}]")
     page.fill("#question-count", "4")
     page.click("#start-button")

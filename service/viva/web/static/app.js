@@ -842,7 +842,9 @@
     setPending(true, $("skip-button"), "Skipping…");
     $("send-button").disabled = true;
     try {
-      const res = await api("POST", `/v1/interviews/${encodeURIComponent(state.interviewId)}/skip`, { question_id: q.id });
+      // One key per question: a retried skip after a network error is replayed, not repeated.
+      if (!state.skipKey || state.skipKey.questionId !== q.id) state.skipKey = { questionId: q.id, key: newKey() };
+      const res = await api("POST", `/v1/interviews/${encodeURIComponent(state.interviewId)}/skip`, { question_id: q.id }, { "Idempotency-Key": state.skipKey.key });
       addSkipMessage();
       advance(res);
     } catch (err) {
