@@ -25,8 +25,11 @@ def _progress(total: int, label: str) -> Iterator[Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), transient=True,
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
     ) as progress:
         task = progress.add_task(label, total=total)
         yield lambda n: progress.advance(task, n)
@@ -72,7 +75,9 @@ def grade(
         Path | None,
         typer.Option("--output", "-o", help="Write .jsonl, .csv, .md or .html (by extension)."),
     ] = None,
-    llm: Annotated[bool, typer.Option("--llm", help="Ask the configured LLM for feedback.")] = False,
+    llm: Annotated[
+        bool, typer.Option("--llm", help="Ask the configured LLM for feedback.")
+    ] = False,
 ) -> None:
     """Grade a file of answers against a question bank."""
     from viva.adapters.answer_files import read_rows
@@ -104,8 +109,9 @@ def grade(
                     sink.write([r.record() for r in done])
                 advance(len(done))
 
-            graded = grade_rows(rows, the_bank, grader, max_chars=settings.max_answer_chars,
-                                on_done=on_done)
+            graded = grade_rows(
+                rows, the_bank, grader, max_chars=settings.max_answer_chars, on_done=on_done
+            )
     finally:
         if sink:
             sink.close()
@@ -155,11 +161,114 @@ def _print_summary(graded: list[Any], bank: Any) -> None:
         table.add_column(col, justify="right" if col == "score" else "left")
     for r in graded:
         if r.grade is None:
-            table.add_row(r.id, r.candidate or "", r.question_id or "", "—", "", f"error: {r.error}")
+            table.add_row(
+                r.id, r.candidate or "", r.question_id or "", "—", "", f"error: {r.error}"
+            )
             continue
         g = r.grade
         table.add_row(
-            r.id, r.candidate or "", r.question_id or "", f"{g.score:.2f}",
-            f"{len(g.covered)}/{len(g.points)}", ", ".join(g.flags),
+            r.id,
+            r.candidate or "",
+            r.question_id or "",
+            f"{g.score:.2f}",
+            f"{len(g.covered)}/{len(g.points)}",
+            ", ".join(g.flags),
         )
     Console(width=max(100, Console().width)).print(table)
+
+
+def _eval_setup(data: Path, calibration: Path | None) -> tuple[Any, Any, Any, Any]:
+    from viva.adapters.calibration_file import load_calibration
+    from viva.evaluation import compute_features, load_graded
+    from viva.runtime import get_grader
+    from viva.settings import get_settings
+
+    items = load_graded(data)
+    grader = get_grader(get_settings())
+    cal = load_calibration(calibration) if calibration else grader.calibration
+    with _progress(len(items), "embedding") as advance:
+        feats = compute_features(grader, items, progress=advance)
+    return items, grader, cal, feats
+
+
+@app.command()
+@handle_errors
+def calibrate(
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="Graded JSONL: question, reference_answer, answer, score (+max_score) or label."
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Calibration JSON to write.")],
+) -> None:
+    """Fit the similarity→coverage mapping (and a pass threshold for labels) to human grades."""
+    from viva.adapters.calibration_file import save_calibration
+    from viva.evaluation import fit, report, scores
+
+    items, grader, base, feats = _eval_setup(data, None)
+    cal = fit(items, feats, base, data.name)
+    save_calibration(cal, output)
+    typer.echo(
+        f"wrote {output} ({cal.id}); weights {dict(cal.weights)}, bias {cal.bias}"
+        + (f", pass threshold {cal.pass_threshold}" if cal.pass_threshold is not None else "")
+    )
+    typer.echo("in-sample figures (optimistic; use `viva eval --cross-validate` for honest ones):")
+    _print_metrics(report(items, scores(grader, feats, cal), cal))
+
+
+@app.command("eval")
+@handle_errors
+def evaluate(
+    data: Annotated[Path, typer.Argument(help="Graded JSONL (see `viva calibrate`).")],
+    calibration: Annotated[
+        Path | None,
+        typer.Option("--calibration", "-c", help="Calibration JSON (default: built-in)."),
+    ] = None,
+    cross_validate: Annotated[
+        str | None,
+        typer.Option(
+            "--cross-validate", help="Fit on the rest, grade each 'question' or 'dataset' held out."
+        ),
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the figures as JSON.")
+    ] = None,
+) -> None:
+    """Grade every row and report agreement with the human grades, per data set and overall."""
+    from viva.evaluation import cross_validate as run_cv
+    from viva.evaluation import report, scores
+
+    if cross_validate not in (None, "question", "dataset"):
+        raise InvalidInputError("--cross-validate takes 'question' or 'dataset'")
+    items, grader, cal, feats = _eval_setup(data, calibration)
+    if cross_validate:
+        predicted = run_cv(grader, items, feats, cal, by=cross_validate)
+    else:
+        predicted = scores(grader, feats, cal)
+    figures = report(items, predicted, cal)
+    mode = f"held out by {cross_validate}" if cross_validate else f"calibration {cal.id}"
+    typer.echo(f"{data.name}: {len(items)} answers, {mode}")
+    _print_metrics(figures)
+    if json_out:
+        json_out.write_text(
+            json.dumps(
+                {"data": str(data), "mode": mode, "calibration": cal.id, "metrics": figures},
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+
+
+def _print_metrics(figures: dict[str, dict[str, float]]) -> None:
+    cols = ["n", "pearson", "spearman", "rmse", "qwk", "accuracy", "macro_f1"]
+    typer.echo("  ".join(f"{c:>9}" for c in ["set", *cols]))
+    for name, m in figures.items():
+        cells = [f"{name[:9]:>9}"]
+        for c in cols:
+            v = m.get(c)
+            cells.append(
+                f"{'—':>9}" if v is None else (f"{int(v):>9d}" if c == "n" else f"{v:>9.3f}")
+            )
+        typer.echo("  ".join(cells))

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-FEATURES = ("semantic", "lexical")
+FEATURES = ("semantic", "lexical", "align_recall", "align_precision")
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Calibration:
     weights: Mapping[str, float] = field(default_factory=lambda: {"semantic": 12.0, "lexical": 2.0})
     bias: float = -7.5
     misconception_threshold: float = 0.72
-    off_topic_threshold: float = 0.25
+    off_topic_threshold: float = 0.15
     keyword_cap: float = 0.35
     evidence_min: float = 0.25
     pass_threshold: float | None = None  # for correct/incorrect data: score >= this is "correct"
@@ -145,18 +145,39 @@ class Sample:
     cap: float | None = None  # keyword lists: coverage capped
 
 
+def _stack(samples: Sequence[Sample]) -> tuple[Any, Any, Any, Any]:
+    """All samples' points in one matrix, so scoring a calibration is a few array operations."""
+    live = [i for i, s in enumerate(samples) if not s.zero and len(s.x)]
+    if not live:
+        return np.zeros((0, 1)), np.zeros(0), np.zeros(0, dtype=np.int64), np.ones(0)
+    x = np.concatenate([samples[i].x for i in live])
+    w = np.concatenate([samples[i].weights for i in live])
+    owner = np.concatenate([np.full(len(samples[i].x), i) for i in live])
+    cap = np.concatenate(
+        [
+            np.full(len(samples[i].x), samples[i].cap if samples[i].cap is not None else 1.0)
+            for i in live
+        ]
+    )
+    return x, w, owner, cap
+
+
 def predict_scores(
     samples: Sequence[Sample], w: npt.NDArray[np.float64], b: float
 ) -> npt.NDArray[np.float64]:
-    out = np.zeros(len(samples))
-    for i, s in enumerate(samples):
-        if s.zero or len(s.x) == 0:
-            continue
-        cov = predict(w, b, s.x)
-        if s.cap is not None:
-            cov = np.minimum(cov, s.cap)
-        out[i] = float(cov @ s.weights / s.weights.sum())
-    return out
+    x, pw, owner, cap = _stack(samples)
+    return _scores_from_stack(x, pw, owner, cap, len(samples), w, b)
+
+
+def _scores_from_stack(
+    x: Any, pw: Any, owner: Any, cap: Any, n: int, w: npt.NDArray[np.float64], b: float
+) -> npt.NDArray[np.float64]:
+    if len(x) == 0:
+        return np.zeros(n)
+    cov = np.minimum(predict(w, b, x), cap)
+    num = np.bincount(owner, weights=cov * pw, minlength=n)
+    den = np.bincount(owner, weights=pw, minlength=n)
+    return np.asarray(np.divide(num, den, out=np.zeros(n), where=den > 0), dtype=np.float64)
 
 
 def fit_samples(
@@ -174,12 +195,18 @@ def fit_samples(
     w0, b0 = fit_logistic(x0, y0, l2=l2)
     scale = np.abs(x0).std(axis=0) + 1e-9
 
+    stacked = _stack(usable)
+
     def loss(theta: npt.NDArray[np.float64]) -> float:
         w, b = theta[:-1], float(theta[-1])
-        pred = predict_scores(usable, w, b)
+        pred = _scores_from_stack(*stacked, len(usable), w, b)
         return float(np.mean((pred - y0) ** 2) + l2 * np.sum((w * scale) ** 2))
 
-    res = minimize(loss, np.append(w0, b0), method="Nelder-Mead",
-                   options={"maxiter": 4000, "xatol": 1e-4, "fatol": 1e-7})
+    res = minimize(
+        loss,
+        np.append(w0, b0),
+        method="Nelder-Mead",
+        options={"maxiter": 4000, "xatol": 1e-4, "fatol": 1e-7},
+    )
     theta = res.x if res.fun <= loss(np.append(w0, b0)) else np.append(w0, b0)
     return np.asarray(theta[:-1], dtype=np.float64), float(theta[-1])

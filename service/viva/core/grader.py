@@ -6,7 +6,9 @@ texts are embedded once per model and cached, so batch grading runs at the model
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ import numpy as np
 from viva.core import guards
 from viva.core.calibration import Calibration
 from viva.core.ports import Embedder, FloatArray, TokenEmbeddings
-from viva.core.text import content_stems, segment, window_spans
+from viva.core.text import STOPWORDS, content_stems, segment, stem, window_spans
 from viva.domain.models import (
     Flag,
     Grade,
@@ -28,6 +30,7 @@ from viva.domain.models import (
 )
 
 GRADER_VERSION = "viva-grader/1"
+QUESTION_DEMOTION = 0.25  # words the question already used count a quarter (question demoting)
 WINDOW_CHARS = 1000  # ~200 word pieces: inside MiniLM's 256-token limit
 
 
@@ -49,6 +52,71 @@ class _Prepared:
     windows: list[tuple[int, int]]
     keyword_list: bool
     allowed_stems: set[str]
+    sentences: list[Span]
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    """Contextual token vectors (unit length) with the stem and content flag of their word."""
+
+    vecs: FloatArray
+    stems: list[str]
+    content: np.ndarray  # 1.0 for content words, 0.0 for function words and punctuation
+
+    def weights(self, question_stems: set[str]) -> np.ndarray:
+        demote = np.array([QUESTION_DEMOTION if s in question_stems else 1.0 for s in self.stems])
+        w = self.content * demote if len(self.stems) else np.zeros(0)
+        return w if w.sum() > 0 else np.ones(len(self.stems))
+
+
+_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+
+
+def _tokens_of(
+    text: str, te: TokenEmbeddings, ranges: Sequence[tuple[int, int]] | None = None, shift: int = 0
+) -> _Tokens:
+    """Tokens of `text` (optionally only inside `ranges`, given in text coordinates + shift)."""
+    words = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text)]
+    starts = [w[0] for w in words]
+    keep: list[int] = []
+    stems: list[str] = []
+    content: list[float] = []
+    for i, (a, b) in enumerate(te.offsets.tolist()):
+        if b <= a:
+            continue
+        if ranges is not None and not any(lo <= a + shift and b + shift <= hi for lo, hi in ranges):
+            continue
+        k = bisect.bisect_right(starts, a) - 1
+        if k < 0 or words[k][1] <= a:
+            continue  # punctuation
+        word = words[k][2]
+        keep.append(i)
+        stems.append(stem(word))
+        content.append(0.0 if word in STOPWORDS or len(word) < 2 else 1.0)
+    if not keep:
+        return _Tokens(np.zeros((0, 1), dtype=np.float32), [], np.zeros(0))
+    v = te.vectors[keep]
+    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+    return _Tokens(v.astype(np.float32), stems, np.asarray(content))
+
+
+def _concat(parts: Sequence[_Tokens]) -> _Tokens:
+    parts = [p for p in parts if p.stems]
+    if not parts:
+        return _Tokens(np.zeros((0, 1), dtype=np.float32), [], np.zeros(0))
+    return _Tokens(
+        np.concatenate([p.vecs for p in parts]),
+        [s for p in parts for s in p.stems],
+        np.concatenate([p.content for p in parts]),
+    )
+
+
+def _align(src: _Tokens, src_w: np.ndarray, dst: _Tokens) -> float:
+    """BERTScore-style: weighted mean over src tokens of their best cosine to any dst token."""
+    if not src.stems or not dst.stems:
+        return 0.0
+    best = (src.vecs @ dst.vecs.T).max(axis=1)
+    return float((best * src_w).sum() / src_w.sum())
 
 
 @dataclass(frozen=True)
@@ -89,6 +157,7 @@ class Grader:
         self.calibration = calibration or Calibration()
         self.window_chars = window_chars
         self._cache: OrderedDict[str, FloatArray] = OrderedDict()
+        self._tok_cache: OrderedDict[str, _Tokens] = OrderedDict()
         self._cache_size = cache_size
 
     # --- public -----------------------------------------------------------------------
@@ -128,14 +197,27 @@ class Grader:
                 texts.extend(pt.alternatives)
             texts.extend(m.text for m in q.misconceptions)
         self.embed_texts(texts)
+        self.text_tokens(
+            [t for q in questions for pt in q.points for t in (pt.text, *pt.alternatives)]
+        )
+
+    def text_tokens(self, texts: Sequence[str]) -> list[_Tokens]:
+        """Cached token vectors of rubric-side texts, for soft word alignment."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._tok_cache))
+        if missing:
+            for t, te in zip(missing, self.embedder.embed_tokens(missing), strict=True):
+                self._tok_cache[t] = _tokens_of(t, te)
+            while len(self._tok_cache) > self._cache_size:
+                self._tok_cache.popitem(last=False)
+        return [self._tok_cache[t] for t in texts]
 
     def _prepare(self, r: GradeRequest) -> _Prepared:
         answer = r.answer
         flags: list[Flag] = []
         if guards.is_blank(answer):
-            return _Prepared(r, ["empty"], [], [], False, set())
+            return _Prepared(r, ["empty"], [], [], False, set(), [])
         if guards.is_dont_know(answer):
-            return _Prepared(r, ["dont_know"], [], [], False, set())
+            return _Prepared(r, ["dont_know"], [], [], False, set(), [])
         injected = guards.injection_spans(answer)
         if injected:
             flags.append("prompt_injection")
@@ -160,7 +242,7 @@ class Grader:
         for s in sentences:
             allowed.update(content_stems(s.text))
         windows = window_spans(answer, sentences, self.window_chars) if spans else []
-        return _Prepared(r, flags, spans, windows, keyword_list, allowed)
+        return _Prepared(r, flags, spans, windows, keyword_list, allowed, sentences)
 
     def _span_vectors(
         self, p: _Prepared, token_embs: Sequence[TokenEmbeddings]
@@ -188,13 +270,25 @@ class Grader:
         q = p.request.question
         spans, vecs = self._span_vectors(p, token_embs)
         q_stems = set(content_stems(q.prompt))
+        ranges = [(s.start, s.end) for s in p.sentences]
+        answer_toks = _concat(
+            [
+                _tokens_of(p.request.answer[ws:we], te, ranges, shift=ws)
+                for (ws, we), te in zip(p.windows, token_embs, strict=True)
+            ]
+        )
+        answer_w = answer_toks.weights(q_stems)
+        all_phrasings = [t for pt in q.points for t in (pt.text, *pt.alternatives)]
+        rubric_toks = _concat(self.text_tokens(all_phrasings))
+        precision = _align(answer_toks, answer_w, rubric_toks)
         points: list[PointFeatures] = []
         best_point_sim_per_span = np.full(len(spans), -1.0)
         topical = -1.0
+        zero = {"semantic": 0.0, "lexical": 0.0, "align_recall": 0.0, "align_precision": 0.0}
         for pt in q.points:
             phrasings = [pt.text, *pt.alternatives]
             if not spans:
-                points.append(PointFeatures({"semantic": 0.0, "lexical": 0.0}, None, None))
+                points.append(PointFeatures(dict(zero), None, None))
                 continue
             sims = vecs @ self.embed_texts(phrasings).T  # (spans, phrasings)
             best_point_sim_per_span = np.maximum(best_point_sim_per_span, sims.max(axis=1))
@@ -202,9 +296,17 @@ class Grader:
             sim = float(sims[si, pi])
             topical = max(topical, sim)
             lexical = max(_recall(ph, p.allowed_stems, q_stems) for ph in phrasings)
-            points.append(
-                PointFeatures({"semantic": sim, "lexical": lexical}, spans[si], phrasings[pi])
+            recall = max(
+                _align(toks, toks.weights(q_stems), answer_toks)
+                for toks in self.text_tokens(phrasings)
             )
+            values = {
+                "semantic": sim,
+                "lexical": lexical,
+                "align_recall": recall,
+                "align_precision": precision,
+            }
+            points.append(PointFeatures(values, spans[si], phrasings[pi]))
         if spans:
             q_sim = float((vecs @ self.embed_texts([q.prompt]).T).max())
             topical = max(topical, q_sim)
@@ -238,7 +340,13 @@ class Grader:
         cal = calibration or self.calibration
         q = f.request.question
         flags = list(f.flags)
-        off_topic = f.topical is not None and f.topical < cal.off_topic_threshold
+        # Off-topic: nothing in the answer is near the question or any point, and it shares
+        # no content word with them either.
+        off_topic = (
+            f.topical is not None
+            and f.topical < cal.off_topic_threshold
+            and all(pf.values.get("lexical", 0.0) == 0.0 for pf in f.points)
+        )
         if off_topic:
             flags.append("off_topic")
         points: list[PointResult] = []
@@ -313,8 +421,11 @@ class Grader:
 
 
 def _recall(phrasing: str, answer_stems: set[str], question_stems: set[str]) -> float:
-    """Share of the phrasing's own content words (not the question's) found in the answer."""
-    wanted = {w for w in content_stems(phrasing) if w not in question_stems}
+    """Share of the phrasing's content words found in the answer; the question's own words
+    count for little, so repeating the question earns little."""
+    wanted = content_stems(phrasing)
     if not wanted:
         return 0.0
-    return len(wanted & answer_stems) / len(wanted)
+    w = np.array([QUESTION_DEMOTION if s in question_stems else 1.0 for s in wanted])
+    hit = np.array([s in answer_stems for s in wanted], dtype=np.float64)
+    return float((w * hit).sum() / w.sum())

@@ -68,8 +68,12 @@ def looks_like_keyword_list(answer: str) -> bool:
     return len(items) <= 1 and 4 <= len(words) <= 12 and function_share == 0.0 and "." not in answer
 
 
-def restates(span_text: str, question: str, min_novel: int = 2) -> bool:
-    """True when a span adds fewer than `min_novel` content words to what the question said."""
+def restates(span_text: str, question: str, min_novel: int = 1) -> bool:
+    """True when a span adds fewer than `min_novel` content words to what the question said.
+
+    One new word is enough to be kept: short correct answers ("only inside the function")
+    often add a single word, and the scoring features already discount the question's words.
+    """
     q = set(content_stems(question))
     novel = {w for w in content_stems(span_text) if w not in q}
     return len(novel) < min_novel

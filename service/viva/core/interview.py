@@ -140,4 +140,3 @@ class InterviewState:
         """What comes next once `question_id` has an outcome."""
         state = InterviewState(self.question_ids, {**self.outcomes, question_id: "answered"})
         return state.current
-
