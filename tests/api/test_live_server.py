@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from tests.fakes.embedder import FakeEmbedder
 from tests.pg import free_port
 from viva.api import create_app
 from viva.core.grader import Grader
+from viva.core.ports import TokenEmbeddings
 from viva.store.db import Database
 
 INTERVIEWS = 6
@@ -106,6 +109,31 @@ def test_concurrent_interviews_store_each_answer_once(tmp_path: Path, database_u
     rows = _count_rows(settings.resolved_database_url)
     assert len(rows) == INTERVIEWS * QUESTIONS
     assert all(c == 1 for _, _, c in rows)
+
+
+class _SlowEmbedder(FakeEmbedder):
+    """Grading takes a second, like a long answer on a busy CPU."""
+
+    def embed_tokens(self, texts: Sequence[str]) -> list[TokenEmbeddings]:
+        time.sleep(1.0)
+        return super().embed_tokens(texts)
+
+
+def test_a_slow_grade_does_not_stall_other_requests(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path), grader=Grader(_SlowEmbedder()))
+    with threaded_server(app) as base:
+        iv = call(base, "POST", "/v1/interviews", {"bank_id": "keras", "question_count": 1})[1]
+        body = {"question_id": iv["question"]["id"], "answer": "Keras is a high-level API."}
+        with ThreadPoolExecutor(1) as pool:
+            grading = pool.submit(call, base, "POST", f"/v1/interviews/{iv['id']}/answers", body)
+            time.sleep(0.2)
+            t0 = time.monotonic()
+            assert call(base, "GET", "/healthz")[0] == 200
+            assert call(base, "GET", f"/v1/interviews/{iv['id']}")[0] == 200
+            fast = time.monotonic() - t0
+            assert not grading.done()
+            assert grading.result()[0] == 200
+        assert fast < 0.5, f"other requests waited {fast:.2f}s for a grade"
 
 
 @pytest.mark.slow
