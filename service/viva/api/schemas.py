@@ -216,6 +216,9 @@ class Ready(BaseModel):
     status: Literal["ready"]
     model: str
     database: str
+    llm: Literal["ok", "degraded", "disabled"] = Field(
+        default="disabled", description="degraded: the last LLM call failed (grading still works)"
+    )
 
 
 class Problem(BaseModel):

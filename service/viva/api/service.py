@@ -221,10 +221,13 @@ class InterviewService:
     # --- health --------------------------------------------------------------------------
 
     def check_ready(self) -> schemas.Ready:
+        from viva.adapters.llm import llm_status  # no LLM call: the last outcome only
+
         self.repo.db.ping()
         return schemas.Ready(
-            status="ready", model=self.grader.embedder.name, database=self.repo.db.dialect
-        )
+            status="ready", model=self.grader.embedder.name, database=self.repo.db.dialect,
+            llm=llm_status(self.settings, self.judge)["status"],
+        )  # fmt: skip
 
     # --- helpers -------------------------------------------------------------------------
 
