@@ -13,6 +13,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 
+pytest_plugins = ["tests.pg"]  # PostgreSQL fixtures: postgres_server, postgres_url, database_url
+
 
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
