@@ -32,6 +32,7 @@ class FakeEmbedder:
     def __init__(self, synonyms: dict[str, str] | None = None) -> None:
         self.synonyms = synonyms or {}
         self.calls: list[tuple[str, int]] = []
+        self.token_texts: list[str] = []  # every text given to embed_tokens, in order
 
     def _vec(self, word: str) -> np.ndarray:
         w = word.lower()
@@ -52,6 +53,7 @@ class FakeEmbedder:
 
     def embed_tokens(self, texts: Sequence[str]) -> list[TokenEmbeddings]:
         self.calls.append(("embed_tokens", len(texts)))
+        self.token_texts.extend(texts)
         result = []
         for t in texts:
             matches = list(_WORD.finditer(t))

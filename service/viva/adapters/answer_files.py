@@ -73,7 +73,7 @@ def _read_csv(fh: TextIO, path: Path) -> Iterator[RawRow]:
             yield RawRow(n, error=f"row {n}: not valid CSV: {exc}")
             continue
         n += 1
-        extra = rec.pop(None, None)  # type: ignore[call-overload]
+        extra = rec.pop(None, None)
         if extra:
             yield RawRow(n, dict(rec), error=f"row {n}: more fields than the header has")
             continue

@@ -1,0 +1,89 @@
+"""Fitting and metrics on plain arrays: no model involved."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from viva.core.calibration import (
+    Calibration,
+    Sample,
+    best_threshold,
+    fit_logistic,
+    fit_samples,
+    predict,
+    predict_scores,
+)
+from viva.core.metrics import pearson, quadratic_weighted_kappa, rmse, spearman
+from viva.core.reference import points_from_reference
+
+
+def test_coverage_is_monotone_and_bounded() -> None:
+    cal = Calibration()
+    values = [cal.coverage({"semantic": s, "lexical": 0.5}) for s in np.linspace(-1, 1, 21)]
+    assert all(0 <= v <= 1 for v in values)
+    assert values == sorted(values)
+
+
+def test_calibration_round_trips_and_rejects_unknown_features() -> None:
+    cal = Calibration(id="x", weights={"semantic": 1.0, "align_recall": 2.0}, bias=-1)
+    assert Calibration.from_dict(cal.to_dict()) == cal
+    with pytest.raises(ValueError, match="unknown calibration features"):
+        Calibration.from_dict({**cal.to_dict(), "weights": {"nope": 1.0}})
+    with pytest.raises(ValueError, match="unknown calibration fields"):
+        Calibration.from_dict({**cal.to_dict(), "colour": "red"})
+
+
+def test_fit_logistic_recovers_a_known_mapping() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, size=(400, 2))
+    true_w, true_b = np.array([6.0, -2.0]), -1.5
+    y = predict(true_w, true_b, x)
+    w, b = fit_logistic(x, y, l2=0.0, iterations=4000)
+    assert np.allclose(predict(w, b, x), y, atol=0.02)
+
+
+def test_fit_samples_handles_multi_point_answers_and_zeroed_ones() -> None:
+    rng = np.random.default_rng(1)
+    true_w, true_b = np.array([5.0, 3.0]), -4.0
+    samples = []
+    for _ in range(120):
+        x = rng.uniform(0, 1, size=(int(rng.integers(1, 4)), 2))
+        wts = rng.uniform(0.5, 2, size=len(x))
+        target = float(predict(true_w, true_b, x) @ wts / wts.sum())
+        samples.append(Sample(x, wts, target))
+    samples.append(Sample(np.ones((1, 2)), np.ones(1), 0.0, zero=True))
+    w, b = fit_samples(samples, ["a", "b"], l2=0.0)
+    pred = predict_scores(samples, w, b)
+    gold = np.array([s.target for s in samples])
+    assert pred[-1] == 0.0
+    assert np.abs(pred - gold).max() < 0.05
+
+
+def test_best_threshold_separates_labels() -> None:
+    scores = [0.1, 0.2, 0.35, 0.6, 0.7, 0.9]
+    labels = [False, False, False, True, True, True]
+    t, f1 = best_threshold(scores, labels)
+    assert 0.35 < t <= 0.6
+    assert f1 == 1.0
+
+
+def test_metrics_against_known_values() -> None:
+    x = [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert pearson(x, [2 * v + 1 for v in x]) == pytest.approx(1.0)
+    assert pearson(x, [-v for v in x]) == pytest.approx(-1.0)
+    assert spearman(x, [1, 4, 9, 16, 25]) == pytest.approx(1.0)
+    assert spearman([1, 2, 2, 3], [1, 2, 2, 3]) == pytest.approx(1.0)
+    assert rmse([0, 0], [3, 4]) == pytest.approx(np.sqrt(12.5))
+    assert quadratic_weighted_kappa([0, 0.5, 1], [0, 0.5, 1]) == pytest.approx(1.0)
+    assert quadratic_weighted_kappa([0, 0, 1, 1], [1, 1, 0, 0]) < 0
+    assert np.isnan(pearson([1, 1, 1], [1, 2, 3]))
+
+
+def test_reference_becomes_one_point_and_blank_reference_is_refused() -> None:
+    pts = points_from_reference("  To simulate   portions of the desired product.  ")
+    assert [(p.id, p.text) for p in pts] == [
+        ("reference", "To simulate portions of the desired product.")
+    ]
+    with pytest.raises(ValueError):
+        points_from_reference("  ... ")
