@@ -1017,6 +1017,9 @@
     if (m && numbers.has(m[1])) {
       return h("li", {}, h("span", { class: "qtag", title: m[1], text: `Q${numbers.get(m[1])}` }), " ", m[2]);
     }
+    // Study-next lines: "topic (40%): what to review".
+    const t = /^(.+?) \((\d+%)\): (.*)$/s.exec(String(text));
+    if (t) return h("li", {}, h("strong", { text: t[1] }), ` (${t[2]}): `, t[3]);
     return h("li", { text });
   }
 
