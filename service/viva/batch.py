@@ -62,7 +62,9 @@ def _validate(raw: RawRow, bank: Bank, max_chars: int) -> tuple[GradedRow, Grade
     qid = d.get("question_id")
     answer = d.get("answer")
     row = GradedRow(
-        row=raw.row, id=rid, candidate=None if cand in (None, "") else str(cand),
+        row=raw.row,
+        id=rid,
+        candidate=None if cand in (None, "") else str(cand),
         question_id=None if qid is None else str(qid),
         answer=answer if isinstance(answer, str) else None,
         passthrough={k: v for k, v in d.items() if k not in KNOWN},

@@ -32,7 +32,9 @@ def _format(path: Path) -> str:
         return "jsonl"
     if suffix == ".csv":
         return "csv"
-    raise InvalidInputError(f"{path}: unknown input format {suffix or '(none)'}; use .jsonl or .csv")
+    raise InvalidInputError(
+        f"{path}: unknown input format {suffix or '(none)'}; use .jsonl or .csv"
+    )
 
 
 def read_rows(path: Path) -> list[RawRow]:
@@ -43,7 +45,9 @@ def read_rows(path: Path) -> list[RawRow]:
     except FileNotFoundError:
         raise InvalidInputError(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:
-        raise InvalidInputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise InvalidInputError(
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     except OSError as exc:
         raise InvalidInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if not rows:
@@ -114,8 +118,21 @@ def write_jsonl(path: Path, records: Sequence[dict[str, Any]]) -> None:
 
 
 CSV_COLUMNS = [
-    "row", "id", "candidate", "question_id", "score", "covered", "missed", "misconceptions",
-    "flags", "bank_id", "bank_version", "model", "calibration", "feedback_status", "error",
+    "row",
+    "id",
+    "candidate",
+    "question_id",
+    "score",
+    "covered",
+    "missed",
+    "misconceptions",
+    "flags",
+    "bank_id",
+    "bank_version",
+    "model",
+    "calibration",
+    "feedback_status",
+    "error",
 ]
 
 

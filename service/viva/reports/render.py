@@ -165,8 +165,8 @@ color:#7a4b00;border-radius:4px;padding:0 .4em;margin-right:.3em;font-size:.85em
 {% for it in r.questions %}
 <div class="q"><div class="prompt">{{ it.question_id }} · {{ it.prompt }}</div>
 <div class="meta">{{ it.topic }} · {{ it.difficulty }} ·
-{% if it.grade %}<span class="score">{{ it.grade.score | pct }}</span>{% else %}{{ it.status }}{% endif %}
-</div>
+{% if it.grade %}<span class="score">{{ it.grade.score | pct }}</span>
+{% else %}{{ it.status }}{% endif %}</div>
 {% if it.error %}<p class="miss">Error: {{ it.error }}</p>{% endif %}
 {% if it.answer is not none %}<div class="answer">{% for text, hit in highlight(it.answer,
 evidence(it.grade)) %}{% if hit %}<mark>{{ text }}</mark>{% else %}{{ text }}{% endif %}{% endfor %}
