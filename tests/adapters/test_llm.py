@@ -130,7 +130,8 @@ def test_review_sends_fenced_answer_with_strict_schema(
     m = re.search(r"<<<ANSWER-([0-9a-f]{16})>>>\n(.*)\n<<<END-ANSWER-\1>>>", user, re.DOTALL)
     assert m and m.group(2) == ANSWER
     system = req["messages"][0]["content"]
-    assert f"<<<ANSWER-{m.group(1)}>>>" in system and "untrusted" in system
+    assert "untrusted" in system and m.group(1) not in system  # a stable, cacheable prefix
+    assert user.count(m.group(1)) == 4  # named once before the fence, then the fence itself
     assert fake_llm.headers[0]["authorization"] == "Bearer not-needed"
 
 
@@ -173,6 +174,22 @@ def test_falls_back_to_json_object_and_remembers(
     assert judge.mode == "json_object"
     judge.feedback(question, "Keras has layers.", grader.grade(question, "Keras has layers."))
     assert fake_llm.requests[-1]["response_format"] == {"type": "json_object"}
+
+
+def test_falls_back_on_a_500_that_names_response_format(
+    fake_llm: FakeOpenAIServer, question: Question, grader: Grader
+) -> None:
+    """What llama-cpp-python's server really does with an unknown response_format type."""
+    fake_llm.reject_json_schema = True
+    fake_llm.reject_status = 500
+    fake_llm.default = lambda _req: reply(good_reply(question))
+    judge = make_judge(fake_llm, retries=2)
+    out = judge.feedback(question, ANSWER, grader.grade(question, ANSWER))
+    assert out.feedback_status == "ok", out.feedback_reason
+    assert [r["response_format"]["type"] for r in fake_llm.requests] == [
+        "json_schema",
+        "json_object",
+    ]
 
 
 def test_falls_back_to_prompted_json_in_prose(

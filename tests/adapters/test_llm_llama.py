@@ -105,8 +105,8 @@ def grade(question: Question) -> Grade:
 
 def judge(base: str, **kw: Any) -> OpenAICompatibleJudge:
     args: dict[str, Any] = {
-        "base_url": base, "model": "gemma-3-270m", "timeout": 120, "retries": 0,
-        "max_tokens": 400, "prompts_dir": REPO / "prompts",
+        "base_url": base, "model": "gemma-3-270m", "timeout": 300, "retries": 0,
+        "max_tokens": 48, "prompts_dir": REPO / "prompts",
     }  # fmt: skip
     args.update(kw)
     return OpenAICompatibleJudge(**args)
@@ -130,9 +130,11 @@ def test_each_json_mode_is_accepted_and_bounded(
     j = judge(llama_server)
     j._mode = mode  # start at this mode, as if the server had refused the earlier ones
     out = j.feedback(question, ANSWER, grade)
-    # The server accepted the request format (no 400 fallback) and the result is bounded,
-    # whether the tiny model managed valid JSON or not.
-    assert j.mode == ("json_schema", "json_object", "prompt")[mode]
+    # llama-cpp-python 0.3 answers a json_schema response_format with HTTP 500 ("Input should
+    # be 'text' or 'json_object'"): the judge must step down to json_object, and only then.
+    expected = {0: ("json_schema", "json_object"), 1: ("json_object",), 2: ("prompt",)}[mode]
+    assert j.mode in expected
+    # Whether or not the tiny model managed valid JSON, the result is bounded.
     assert "HTTP" not in (out.feedback_reason or ""), out.feedback_reason
     assert_bounded(grade, out)
     if out.feedback_status == "ok":

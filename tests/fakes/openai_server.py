@@ -109,6 +109,7 @@ class FakeOpenAIServer:
         )
         self.reject_json_schema = False
         self.reject_json_object = False
+        self.reject_status = 400  # llama-cpp-python answers 500 to an unknown response_format
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests served at once (for concurrency limits)
         self.port = 0
@@ -136,6 +137,7 @@ class FakeOpenAIServer:
         self.script.clear()
         self.reject_json_schema = False
         self.reject_json_object = False
+        self.reject_status = 400
         self.max_in_flight = 0
         self.default = FakeOpenAIServer().default
 
@@ -186,9 +188,11 @@ class FakeOpenAIServer:
         self.headers.append(dict(request.headers))
         rf = (body.get("response_format") or {}).get("type")
         if rf == "json_schema" and self.reject_json_schema:
-            return _error(400, "response_format of type 'json_schema' is not supported")
+            return _error(
+                self.reject_status, "response_format: Input should be 'text' or 'json_object'"
+            )
         if rf == "json_object" and self.reject_json_object:
-            return _error(400, "response_format of type 'json_object' is not supported")
+            return _error(self.reject_status, "response_format 'json_object' is not supported")
         s = self.script.popleft() if self.script else self.default(body)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)

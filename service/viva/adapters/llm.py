@@ -45,6 +45,7 @@ from viva.settings import Settings, get_settings
 
 JsonMode = Literal["json_schema", "json_object", "prompt"]
 MODES: tuple[JsonMode, ...] = ("json_schema", "json_object", "prompt")
+_FORMAT_ERROR = re.compile(r"response_format|json_schema|json_object|structured output", re.I)
 NOT_CONFIGURED = "LLM feedback is not configured (set VIVA_LLM_BASE_URL and VIVA_LLM_MODEL)"
 Progress = Callable[[int, int], None]
 Item = tuple[Question, str, Grade]
@@ -285,11 +286,18 @@ class OpenAICompatibleJudge:
                         max_tokens=self.max_tokens,
                         **kwargs,
                     )
-            except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-                reason = f"the LLM server rejected the request (HTTP {exc.status_code}: "
-                reason += f"{_server_message(exc)})"
-                raise (_Unsupported(reason) if mode != "prompt" else _Unavailable(reason)) from None
             except openai.APIError as exc:
+                if isinstance(exc, openai.APIStatusError):
+                    message = _server_message(exc, limit=2000)
+                    reason = f"the LLM server rejected the request (HTTP {exc.status_code}: "
+                    reason += f"{_short(message)})"
+                    # Servers refuse formats differently: 400/422, or (llama-cpp-python) a 500
+                    # whose message names response_format. Either way: try the next mode.
+                    bad_request = exc.status_code in (400, 422)
+                    if mode != "prompt" and (bad_request or _FORMAT_ERROR.search(message)):
+                        raise _Unsupported(reason) from None
+                    if bad_request:
+                        raise _Unavailable(reason) from None
                 reason, wait = self._classify(exc, attempt)
                 if wait is None or attempt >= self.retries:
                     raise _Unavailable(reason) from None
@@ -355,15 +363,15 @@ def _short(text: str, limit: int = 120) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-def _server_message(exc: openai.APIStatusError) -> str:
+def _server_message(exc: openai.APIStatusError, limit: int = 120) -> str:
     """The server's own error message, without the client's "Error code: 400 - " wrapper."""
     body = exc.body
     if isinstance(body, dict):
         inner = body.get("error", body)
         msg = inner.get("message") if isinstance(inner, dict) else None
         if isinstance(msg, str) and msg.strip():
-            return _short(msg)
-    return _short(re.sub(r"^Error code: \d+ - ", "", exc.message))
+            return _short(msg, limit)
+    return _short(re.sub(r"^Error code: \d+ - ", "", exc.message), limit)
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:
