@@ -250,7 +250,7 @@ def test_failures_return_the_grade_unavailable(
 
 
 def test_timeout(fake_llm: FakeOpenAIServer, question: Question, grader: Grader) -> None:
-    fake_llm.push(slow(3.0, good_reply(question)))
+    fake_llm.push(slow(1.5, good_reply(question)))
     grade = grader.grade(question, ANSWER)
     t0 = time.monotonic()
     out = make_judge(fake_llm, timeout=0.5).feedback(question, ANSWER, grade)

@@ -132,6 +132,10 @@ class FakeOpenAIServer:
         self.script.extend(replies)
 
     def reset(self) -> None:
+        """Clear the script and switches, after any slow reply a client gave up on has ended."""
+        deadline = time.monotonic() + 10
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
         self.requests.clear()
         self.headers.clear()
         self.script.clear()
