@@ -26,7 +26,7 @@ from viva.core.calibration import (
     predict_scores,
     with_fit,
 )
-from viva.core.grader import Grader, GradeFeatures, GradeRequest
+from viva.core.grader import GradeFeatures, Grader, GradeRequest
 from viva.core.metrics import classification_report, regression_report
 from viva.core.reference import points_from_reference
 from viva.domain.models import Question, RubricPoint

@@ -54,6 +54,7 @@ def test_stem_is_light() -> None:
     assert stem("layers") == stem("layer")
     assert stem("trained") == "train"
     assert stem("is") == "is"
+    assert stem("compared") == stem("compare") == stem("comparing")
 
 
 @pytest.mark.parametrize(
@@ -117,3 +118,7 @@ def test_restating() -> None:
     q = "Why do we use dropout, and how does it work?"
     assert guards.restates("We use dropout and it works.", q)
     assert not guards.restates("It zeroes units at random.", q)
+    # A symbol or a number can be the whole answer: it is new content, not a restatement.
+    sort_q = "What is the number of operations for insertion sort in the best case?"
+    assert not guards.restates("O ( n )", sort_q)
+    assert guards.restates("the number of operations for insertion sort", sort_q)

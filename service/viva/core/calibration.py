@@ -16,7 +16,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-FEATURES = ("semantic", "lexical", "align_recall", "align_precision")
+# The features a calibration is fitted on. "semantic" (best span cosine) is still computed, to
+# pick the evidence span and to judge topicality, but it adds nothing to the score once token
+# alignment is there (it only took weight from the alignment features), so it is not fitted;
+# a calibration file may still weight it.
+FEATURES = ("lexical", "align_recall", "align_precision")
+KNOWN_FEATURES = ("semantic", *FEATURES)
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ class Calibration:
         weights = data.get("weights", {})
         if not isinstance(weights, Mapping) or not weights:
             raise ValueError("calibration 'weights' must be a non-empty mapping")
-        bad = set(weights) - set(FEATURES)
+        bad = set(weights) - set(KNOWN_FEATURES)
         if bad:
             raise ValueError(f"unknown calibration features: {', '.join(sorted(bad))}")
         return cls(**{**data, "weights": {k: float(v) for k, v in weights.items()}})

@@ -18,7 +18,7 @@ import numpy as np
 from viva.core import guards
 from viva.core.calibration import Calibration
 from viva.core.ports import Embedder, FloatArray, TokenEmbeddings
-from viva.core.text import STOPWORDS, content_stems, segment, stem, window_spans
+from viva.core.text import content_stems, is_content, segment, stem, window_spans
 from viva.domain.models import (
     Flag,
     Grade,
@@ -92,7 +92,7 @@ def _tokens_of(
         word = words[k][2]
         keep.append(i)
         stems.append(stem(word))
-        content.append(0.0 if word in STOPWORDS or len(word) < 2 else 1.0)
+        content.append(1.0 if is_content(word) else 0.0)
     if not keep:
         return _Tokens(np.zeros((0, 1), dtype=np.float32), [], np.zeros(0))
     v = te.vectors[keep]

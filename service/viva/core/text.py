@@ -34,6 +34,20 @@ STOPWORDS = frozenset(
 )
 
 
+# Words that carry no content for grading: a short list, so that words like "once", "first",
+# "between" or "before" still count when an answer's meaning depends on them (the longer
+# STOPWORDS above tells prose from keyword lists; it is not a content filter).
+CONTENT_STOPWORDS = frozenset(
+    """a an the of to in on at by for with from as is are was were be been being it its this that
+    these those and or but not no if then than so such can could will would shall should may might
+    must do does did done has have had having i you he she we they them their there here what which
+    who whom whose when where why how all any both each few more most other some own same too very
+    just also into about over under again further only s t out up down off ie e g etc your our my
+    me him her us his hers theirs let lets use used using it's don't doesn't isn't aren't can't
+    won't""".split()
+)
+
+
 @dataclass(frozen=True)
 class Segmented:
     """An answer cut into sentences, clauses inside sentences, and pairs of adjacent sentences."""
@@ -117,36 +131,46 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+_SUFFIXES = (
+    "ations",
+    "ation",
+    "ness",
+    "ments",
+    "ment",
+    "ings",
+    "ing",
+    "edly",
+    "ed",
+    "ies",
+    "es",
+    "ly",
+    "s",
+)
+
+
 def stem(word: str) -> str:
-    """A deliberately light suffix stripper: enough to match 'layers'/'layer', 'trained'/'train'."""
+    """A deliberately light suffix stripper: enough to match 'layers'/'layer', 'trained'/'train'.
+
+    Strips the first matching suffix when at least 3 characters remain ('ies' becomes 'y'),
+    then a final 'e' from stems longer than 4 ('compare'/'compared' -> 'compar').
+    """
     w = word.replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]
-    for suffix, min_len in (
-        ("ization", 5),
-        ("isation", 5),
-        ("ations", 4),
-        ("ation", 4),
-        ("ities", 4),
-        ("ity", 4),
-        ("ings", 4),
-        ("ing", 4),
-        ("ies", 3),
-        ("ied", 3),
-        ("ers", 4),
-        ("ed", 4),
-        ("es", 4),
-        ("ly", 4),
-        ("er", 4),
-        ("s", 3),
-    ):
-        if w.endswith(suffix) and len(w) - len(suffix) >= min_len:
-            return w[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
-    return w
+    for suffix in _SUFFIXES:
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            break
+    return w[:-1] if len(w) > 4 and w.endswith("e") else w
+
+
+def is_content(word: str) -> bool:
+    """Content words carry what an answer says; a number or a symbol like 'n' in O(n) counts."""
+    return word not in CONTENT_STOPWORDS
 
 
 def content_stems(text: str) -> list[str]:
-    return [stem(t) for t in tokens(text) if t not in STOPWORDS and len(t) > 1]
+    return [stem(t) for t in tokens(text) if is_content(t)]
 
 
 def window_spans(text: str, sentences: list[Span], max_chars: int) -> list[tuple[int, int]]:
