@@ -30,6 +30,11 @@ from viva.domain.models import (
 )
 
 GRADER_VERSION = "viva-grader/1"
+# An answer is also off-topic when it is only loosely near the question and its words align
+# with almost nothing in the rubric (a recipe with a few incidental shared words).
+OFF_TOPIC_LOOSE = 0.25
+OFF_TOPIC_MIN_WORDS = 8
+OFF_RUBRIC = 0.32
 QUESTION_DEMOTION = 0.25  # words the question already used count a quarter (question demoting)
 WINDOW_CHARS = 1000  # ~200 word pieces: inside MiniLM's 256-token limit
 
@@ -356,10 +361,17 @@ class Grader:
         flags = list(f.flags)
         # Off-topic: nothing in the answer is near the question or any point, and it shares
         # at most an incidental word with them.
-        off_topic = (
-            f.topical is not None
-            and f.topical < cal.off_topic_threshold
-            and all(pf.values.get("lexical", 0.0) < 0.2 for pf in f.points)
+        off_topic = f.topical is not None and (
+            (
+                f.topical < cal.off_topic_threshold
+                and all(pf.values.get("lexical", 0.0) < 0.2 for pf in f.points)
+            )
+            or (
+                f.topical < OFF_TOPIC_LOOSE
+                and all(pf.values.get("align_precision", 1.0) < OFF_RUBRIC for pf in f.points)
+                # Too few words say too little: terse answers are left to the calibration.
+                and len(content_stems(f.request.answer)) >= OFF_TOPIC_MIN_WORDS
+            )
         )
         if off_topic:
             flags.append("off_topic")
