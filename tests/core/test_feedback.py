@@ -256,6 +256,9 @@ def test_flagged_answers_can_only_go_down(flag: Flag) -> None:
     out = apply_llm_review(grade, review, band=0.25)
     assert [p.coverage for p in out.points] == [0.4, 0.4, 0.15]
     assert out.score < grade.score
+    assert out.feedback is not None and out.feedback.add == ["Inference."]
+    # No compliments for an answer that tried to steer the grader.
+    assert out.feedback.good == ([] if flag == "prompt_injection" else ["Explains the mechanism."])
 
 
 def test_llm_misconception_needs_a_quote_and_is_penalised_once() -> None:

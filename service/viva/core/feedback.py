@@ -360,6 +360,9 @@ def apply_llm_review(grade: Grade, review: LLMReview, band: float) -> Grade:
         misconceptions.append(m)
 
     fb = review.reply.feedback
+    # Praise for an answer that tried to steer the grader is what the steering asked for:
+    # keep the advice (what to add, the tip), drop the compliments.
+    good = [] if "prompt_injection" in flags else list(fb.good)
     return grade.model_copy(
         update={
             "points": points,
@@ -368,7 +371,7 @@ def apply_llm_review(grade: Grade, review: LLMReview, band: float) -> Grade:
             "score": recompute_score(points, misconceptions),
             "feedback_status": "ok",
             "feedback_reason": None,
-            "feedback": Feedback(good=list(fb.good), add=list(fb.add), tip=fb.tip),
+            "feedback": Feedback(good=good, add=list(fb.add), tip=fb.tip),
             "provenance": grade.provenance.model_copy(
                 update={"prompt": review.prompt, "llm_model": review.model}
             ),
