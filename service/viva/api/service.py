@@ -114,15 +114,18 @@ class InterviewService:
     def get(self, interview_id: str) -> InterviewRecord:
         return self.repo.get_interview(interview_id)
 
-    def answer(self, interview_id: str, req: schemas.SubmitAnswer, key: str | None) -> Outcome:
+    def _check_length(self, answer: str) -> None:
         limit = self.settings.max_answer_chars
-        if len(req.answer) > limit:
+        if len(answer) > limit:
             raise FieldError(
                 ["body", "answer"],
-                f"answer is {len(req.answer)} characters; the limit is {limit} "
+                f"answer is {len(answer)} characters; the limit is {limit} "
                 "(VIVA_MAX_ANSWER_CHARS)",
                 limit=limit,
             )
+
+    def answer(self, interview_id: str, req: schemas.SubmitAnswer, key: str | None) -> Outcome:
+        self._check_length(req.answer)
         h = _request_hash({"op": "answer", "question_id": req.question_id, "answer": req.answer})
         iv = self.repo.get_interview(interview_id)
         replay = self._replay(iv, key, h)
@@ -188,14 +191,7 @@ class InterviewService:
     # --- stateless grading ---------------------------------------------------------------
 
     def grade_one(self, req: schemas.GradeRequestIn) -> Grade:
-        limit = self.settings.max_answer_chars
-        if len(req.answer) > limit:
-            raise FieldError(
-                ["body", "answer"],
-                f"answer is {len(req.answer)} characters; the limit is {limit} "
-                "(VIVA_MAX_ANSWER_CHARS)",
-                limit=limit,
-            )
+        self._check_length(req.answer)
         if req.question is not None:
             if req.bank_id or req.question_id:
                 raise FieldError(

@@ -74,6 +74,44 @@ class _Tokens:
         return w if w.sum() > 0 else np.ones(len(self.stems))
 
 
+@dataclass(frozen=True)
+class _RubricTokens:
+    """All phrasings' token vectors of one question in one matrix, for one product per answer."""
+
+    phrasings: list[str]  # those with tokens, in matrix order
+    vecs: FloatArray  # (rubric tokens, dim)
+    weights: np.ndarray  # question-demoted content weights, per phrasing as _Tokens.weights
+    starts: np.ndarray  # first row of each phrasing
+
+    @classmethod
+    def build(
+        cls, phrasings: Sequence[str], toks: Sequence[_Tokens], q_stems: set[str]
+    ) -> _RubricTokens:
+        kept = [(ph, t) for ph, t in zip(phrasings, toks, strict=True) if t.stems]
+        if not kept:
+            return cls([], np.zeros((0, 1), dtype=np.float32), np.zeros(0), np.zeros(0, int))
+        sizes = [len(t.stems) for _, t in kept]
+        return cls(
+            phrasings=[ph for ph, _ in kept],
+            vecs=np.concatenate([t.vecs for _, t in kept]),
+            weights=np.concatenate([t.weights(q_stems) for _, t in kept]),
+            starts=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int),
+        )
+
+    def align(self, answer: _Tokens, answer_w: np.ndarray) -> tuple[dict[str, float], float]:
+        """BERTScore-style soft recall of each phrasing in the answer, and the answer's soft
+        precision against the whole rubric (how much of what it says is on-rubric)."""
+        if not self.phrasings or not answer.stems:
+            return {}, 0.0
+        sims = self.vecs @ answer.vecs.T
+        best_r = sims.max(axis=1)
+        num = np.add.reduceat(best_r * self.weights, self.starts)
+        den = np.add.reduceat(self.weights, self.starts)
+        recall = {ph: float(n / d) for ph, n, d in zip(self.phrasings, num, den, strict=True)}
+        best_a = sims.max(axis=0)
+        return recall, float((best_a * answer_w).sum() / answer_w.sum())
+
+
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 
 
@@ -116,14 +154,6 @@ def _concat(parts: Sequence[_Tokens]) -> _Tokens:
     )
 
 
-def _align(src: _Tokens, src_w: np.ndarray, dst: _Tokens) -> float:
-    """BERTScore-style: weighted mean over src tokens of their best cosine to any dst token."""
-    if not src.stems or not dst.stems:
-        return 0.0
-    best = (src.vecs @ dst.vecs.T).max(axis=1)
-    return float((best * src_w).sum() / src_w.sum())
-
-
 @dataclass(frozen=True)
 class PointFeatures:
     values: dict[str, float]
@@ -163,6 +193,7 @@ class Grader:
         self.window_chars = window_chars
         self._cache: OrderedDict[str, FloatArray] = OrderedDict()
         self._tok_cache: OrderedDict[str, _Tokens] = OrderedDict()
+        self._rubric_cache: OrderedDict[tuple[str, ...], _RubricTokens] = OrderedDict()
         self._cache_size = cache_size
 
     # --- public -----------------------------------------------------------------------
@@ -205,6 +236,17 @@ class Grader:
         self.text_tokens(
             [t for q in questions for pt in q.points for t in (pt.text, *pt.alternatives)]
         )
+
+    def _rubric_tokens(self, q: Question, q_stems: set[str]) -> _RubricTokens:
+        phrasings = list(dict.fromkeys(t for pt in q.points for t in (pt.text, *pt.alternatives)))
+        key = (q.prompt, *phrasings)
+        cached = self._rubric_cache.get(key)
+        if cached is None:
+            cached = _RubricTokens.build(phrasings, self.text_tokens(phrasings), q_stems)
+            self._rubric_cache[key] = cached
+            while len(self._rubric_cache) > 4096:
+                self._rubric_cache.popitem(last=False)
+        return cached
 
     def text_tokens(self, texts: Sequence[str]) -> list[_Tokens]:
         """Cached token vectors of rubric-side texts, for soft word alignment."""
@@ -296,10 +338,8 @@ class Grader:
                 for (ws, we), te in zip(p.windows, token_embs, strict=True)
             ]
         )
-        answer_w = answer_toks.weights(q_stems)
-        all_phrasings = [t for pt in q.points for t in (pt.text, *pt.alternatives)]
-        rubric_toks = _concat(self.text_tokens(all_phrasings))
-        precision = _align(answer_toks, answer_w, rubric_toks)
+        rubric = self._rubric_tokens(q, q_stems)
+        recall_of, precision = rubric.align(answer_toks, answer_toks.weights(q_stems))
         points: list[PointFeatures] = []
         best_point_sim_per_span = np.full(len(spans), -1.0)
         topical = -1.0
@@ -315,10 +355,7 @@ class Grader:
             sim = float(sims[si, pi])
             topical = max(topical, sim)
             lexical = max(_recall(ph, p.allowed_stems, q_stems) for ph in phrasings)
-            recall = max(
-                _align(toks, toks.weights(q_stems), answer_toks)
-                for toks in self.text_tokens(phrasings)
-            )
+            recall = max(recall_of.get(ph, 0.0) for ph in phrasings)
             values = {
                 "semantic": sim,
                 "lexical": lexical,

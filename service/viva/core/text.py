@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from viva.domain.models import Span
 
@@ -148,6 +149,7 @@ _SUFFIXES = (
 )
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A deliberately light suffix stripper: enough to match 'layers'/'layer', 'trained'/'train'.
 
@@ -169,8 +171,10 @@ def is_content(word: str) -> bool:
     return word not in CONTENT_STOPWORDS
 
 
-def content_stems(text: str) -> list[str]:
-    return [stem(t) for t in tokens(text) if is_content(t)]
+@lru_cache(maxsize=1 << 14)
+def content_stems(text: str) -> tuple[str, ...]:
+    """Stems of the content words, in order (cached: rubric texts recur on every answer)."""
+    return tuple(stem(t) for t in tokens(text) if is_content(t))
 
 
 def window_spans(text: str, sentences: list[Span], max_chars: int) -> list[tuple[int, int]]:
