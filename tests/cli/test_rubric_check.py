@@ -74,3 +74,16 @@ def test_unknown_keys_are_rejected(tmp_path: Path) -> None:
     result = runner.invoke(app, ["rubric", "check", str(bad)])
     assert result.exit_code == 1
     assert "points[0].colour" in result.output
+
+
+def test_invalid_settings_are_reported_by_name(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from viva.settings import get_settings
+
+    monkeypatch.setenv("VIVA_EMBEDDING_BATCH_SIZE", "lots")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["rubric", "check"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "VIVA_EMBEDDING_BATCH_SIZE" in result.output

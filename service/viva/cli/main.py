@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 
 from viva.errors import VivaError
 
@@ -33,6 +34,13 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except VivaError as exc:
             typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        except ValidationError as exc:
+            if exc.title != "Settings":
+                raise
+            for e in exc.errors():  # settings are validated once, on first use
+                name = "VIVA_" + "_".join(str(p) for p in e["loc"]).upper()
+                typer.echo(f"error: {name}: {e['msg']}", err=True)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
