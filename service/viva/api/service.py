@@ -119,8 +119,7 @@ class InterviewService:
         if len(answer) > limit:
             raise FieldError(
                 ["body", "answer"],
-                f"answer is {len(answer)} characters; the limit is {limit} "
-                "(VIVA_MAX_ANSWER_CHARS)",
+                f"answer is {len(answer)} characters; the limit is {limit} (VIVA_MAX_ANSWER_CHARS)",
                 limit=limit,
             )
 
