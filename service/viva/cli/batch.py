@@ -263,9 +263,10 @@ def evaluate(
 
 def _print_metrics(figures: dict[str, dict[str, float]]) -> None:
     cols = ["n", "pearson", "spearman", "rmse", "qwk", "accuracy", "macro_f1"]
-    typer.echo("  ".join(f"{c:>9}" for c in ["set", *cols]))
+    width = max(len("set"), *(len(n) for n in figures))
+    typer.echo("  ".join([f"{'set':<{width}}", *(f"{c:>9}" for c in cols)]))
     for name, m in figures.items():
-        cells = [f"{name[:9]:>9}"]
+        cells = [f"{name:<{width}}"]
         for c in cols:
             v = m.get(c)
             cells.append(
