@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -41,18 +40,6 @@ ANSWER = (
     "Keras is a high-level API with ready-made layers and a built-in fit loop, so a model takes "
     "a few lines. Raw PyTorch makes you write the training loop yourself."
 )
-
-
-@pytest.fixture(scope="module")
-def fake_llm_server() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as server:
-        yield server
-
-
-@pytest.fixture
-def fake_llm(fake_llm_server: FakeOpenAIServer) -> FakeOpenAIServer:
-    fake_llm_server.reset()
-    return fake_llm_server
 
 
 @pytest.fixture

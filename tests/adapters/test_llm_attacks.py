@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -73,18 +72,6 @@ def compromised_reply(question: Question, answer: str) -> dict[str, Any]:
         "score": 10,
         "rating": "10/10",
     }
-
-
-@pytest.fixture(scope="module")
-def fake_llm_server() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as server:
-        yield server
-
-
-@pytest.fixture
-def fake_llm(fake_llm_server: FakeOpenAIServer) -> FakeOpenAIServer:
-    fake_llm_server.reset()
-    return fake_llm_server
 
 
 @pytest.fixture(scope="module")
