@@ -91,7 +91,16 @@ def test_grade_writes_each_format(answers: Path, tmp_path: Path, ext: str) -> No
         assert "keras-05" in text
         if ext == "html":
             assert "<mark>" in text  # the evidence sentence is highlighted
-            assert "&lt;" not in GOOD and "<script" not in text
+
+
+def test_html_report_escapes_answer_text(tmp_path: Path) -> None:
+    evil = GOOD + " <script>alert(1)</script>"
+    path = write_jsonl(tmp_path / "x.jsonl", [{"question_id": "keras-05", "answer": evil}])
+    out = tmp_path / "r.html"
+    assert runner.invoke(app, ["grade", str(path), "-o", str(out)]).exit_code == 0
+    text = out.read_text()
+    assert "<script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
 
 
 def test_summary_table_without_output(answers: Path) -> None:
