@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from viva.core import scoring
 from viva.core.feedback import (
     LLMReview,
     ReplyError,
@@ -16,7 +17,6 @@ from viva.core.feedback import (
     literal_span,
     looks_like_injection,
     parse_reply,
-    recompute_score,
     reply_json_schema,
 )
 from viva.domain.models import (
@@ -67,7 +67,7 @@ def make_grade(covs: dict[str, float], flags: list[Flag] | None = None) -> Grade
     ]
     return Grade(
         question_id=Q.id,
-        score=recompute_score(points, mis),
+        score=scoring.score(points, [m.applied_penalty for m in mis]),
         points=points,
         misconceptions=mis,
         flags=flags or [],

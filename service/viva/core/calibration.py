@@ -16,6 +16,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from viva.core import scoring
+from viva.core.metrics import macro_f1
+
 # The features a calibration is fitted on. "semantic" (best span cosine) is still computed, to
 # pick the evidence span and to judge topicality, but it adds nothing to the score once token
 # alignment is there (it only took weight from the alignment features), so it is not fitted;
@@ -74,58 +77,43 @@ def fit_logistic(
     l2: float = 1e-3,
     iterations: int = 3000,
 ) -> tuple[npt.NDArray[np.float64], float]:
-    """Least-squares fit of sigmoid(x·w + b) to targets in [0, 1] (deterministic Newton-free GD).
+    """sigmoid(x·w + b) fitted to targets in [0, 1] (scikit-learn, soft labels).
 
-    Squared error rather than log-loss because targets are graded scores, not labels, and we
-    want the mapping to reproduce their scale.
+    Graded scores are not labels: each row enters twice, as "made" with weight y and as "not
+    made" with weight 1 - y, which is cross-entropy against the soft target. Features are
+    standardised for the solver and the weights mapped back to the raw scale.
     """
+    from sklearn.linear_model import LogisticRegression  # only fitting needs it
+
     x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    y = np.clip(np.asarray(y, dtype=np.float64), 0.0, 1.0)
     mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
     xs = (x - mu) / sd
-    w = np.zeros(x.shape[1])
-    b = 0.0
-    lr = 0.5
-    # Adam on standardised features: converges reliably without tuning.
-    mw, vw, mb, vb = np.zeros_like(w), np.zeros_like(w), 0.0, 0.0
-    for t in range(1, iterations + 1):
-        p = predict(w, b, xs)
-        g = (p - y) * p * (1 - p)
-        gw = xs.T @ g / len(y) + l2 * w
-        gb = float(g.mean())
-        mw = 0.9 * mw + 0.1 * gw
-        vw = 0.999 * vw + 0.001 * gw**2
-        mb = 0.9 * mb + 0.1 * gb
-        vb = 0.999 * vb + 0.001 * gb**2
-        w -= lr * (mw / (1 - 0.9**t)) / (np.sqrt(vw / (1 - 0.999**t)) + 1e-8)
-        b -= lr * (mb / (1 - 0.9**t)) / (math.sqrt(vb / (1 - 0.999**t)) + 1e-8)
-        lr = 0.05 if t > iterations // 2 else 0.1
-    # Back to the raw feature scale.
-    w_raw = w / sd
-    b_raw = b - float((mu / sd) @ w)
-    return w_raw, b_raw
+    model = LogisticRegression(
+        C=1.0 / (l2 * len(y)) if l2 > 0 else np.inf,
+        max_iter=iterations,
+        tol=1e-10,
+    )
+    model.fit(
+        np.concatenate([xs, xs]),
+        np.concatenate([np.ones(len(y)), np.zeros(len(y))]),
+        sample_weight=np.concatenate([y, 1.0 - y]) + 1e-12,
+    )
+    w = np.asarray(model.coef_[0], dtype=np.float64)
+    b = float(model.intercept_[0])
+    return w / sd, b - float((mu / sd) @ w)
 
 
 def best_threshold(scores: Sequence[float], labels: Sequence[bool]) -> tuple[float, float]:
     """Threshold on score maximising macro-F1 for correct/incorrect labels."""
     s = np.asarray(scores, dtype=np.float64)
     y = np.asarray(labels, dtype=bool)
-    best_t, best_f = 0.5, -1.0
+    best_t, best_f = scoring.COVERED, -1.0
     for t in np.unique(np.round(s, 4)):
         f = macro_f1(y, s >= t)
         if f > best_f:
             best_t, best_f = float(t), f
     return best_t, best_f
-
-
-def macro_f1(y: npt.NDArray[np.bool_], pred: npt.NDArray[np.bool_]) -> float:
-    fs = []
-    for cls in (True, False):
-        tp = float(np.sum((pred == cls) & (y == cls)))
-        fp = float(np.sum((pred == cls) & (y != cls)))
-        fn = float(np.sum((pred != cls) & (y == cls)))
-        fs.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return float(np.mean(fs))
 
 
 def with_fit(
@@ -179,10 +167,7 @@ def _scores_from_stack(
 ) -> npt.NDArray[np.float64]:
     if len(x) == 0:
         return np.zeros(n)
-    cov = np.minimum(predict(w, b, x), cap)
-    num = np.bincount(owner, weights=cov * pw, minlength=n)
-    den = np.bincount(owner, weights=pw, minlength=n)
-    return np.asarray(np.divide(num, den, out=np.zeros(n), where=den > 0), dtype=np.float64)
+    return scoring.scores(np.minimum(predict(w, b, x), cap), pw, owner, n)
 
 
 def fit_samples(

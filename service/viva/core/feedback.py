@@ -16,7 +16,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from viva.core import guards
+from viva.core import guards, scoring
 from viva.core.text import content_stems
 from viva.domain.models import (
     Feedback,
@@ -29,8 +29,6 @@ from viva.domain.models import (
     Span,
     Verdict,
 )
-
-DEFAULT_PROMPT = "feedback.v1"
 
 # Flags that mean "this answer earns nothing on its own": the LLM may lower coverage, never raise.
 NO_RAISE_FLAGS: frozenset[Flag] = frozenset(
@@ -296,14 +294,6 @@ def mark_unavailable(grade: Grade, reason: str) -> Grade:
     )
 
 
-def recompute_score(points: list[PointResult], misconceptions: list[MisconceptionResult]) -> float:
-    """Exactly the grader's formula: weighted mean coverage minus applied penalties, clamped."""
-    total_w = sum(p.weight for p in points)
-    score = sum(p.weight * p.coverage for p in points) / total_w if total_w else 0.0
-    score -= sum(m.applied_penalty for m in misconceptions)
-    return round(min(max(score, 0.0), 1.0), 4)
-
-
 def bounded_coverage(base: float, verdict: Verdict, band: float, *, may_raise: bool) -> float:
     """Move toward the verdict's target, at most `band` away from the embedding coverage."""
     target = VERDICT_TARGET[verdict]
@@ -368,7 +358,7 @@ def apply_llm_review(grade: Grade, review: LLMReview, band: float) -> Grade:
             "points": points,
             "misconceptions": misconceptions,
             "flags": flags,
-            "score": recompute_score(points, misconceptions),
+            "score": scoring.score(points, [m.applied_penalty for m in misconceptions]),
             "feedback_status": "ok",
             "feedback_reason": None,
             "feedback": Feedback(good=good, add=list(fb.add), tip=fb.tip),

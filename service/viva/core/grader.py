@@ -9,14 +9,15 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-from collections import OrderedDict
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from viva.core import guards
-from viva.core.calibration import Calibration
+from viva.core import guards, scoring
+from viva.core.cache import BoundedCache
+from viva.core.calibration import FEATURES, Calibration, Sample
 from viva.core.ports import Embedder, FloatArray, TokenEmbeddings
 from viva.core.text import content_stems, is_content, segment, stem, window_spans
 from viva.domain.models import (
@@ -30,12 +31,6 @@ from viva.domain.models import (
 )
 
 GRADER_VERSION = "viva-grader/1"
-# An answer is also off-topic when it is only loosely near the question and its words align
-# with almost nothing in the rubric (a recipe with a few incidental shared words).
-OFF_TOPIC_LOOSE = 0.25
-OFF_TOPIC_MIN_WORDS = 8
-OFF_RUBRIC = 0.32
-QUESTION_DEMOTION = 0.25  # words the question already used count a quarter (question demoting)
 WINDOW_CHARS = 1000  # ~200 word pieces: inside MiniLM's 256-token limit
 
 
@@ -69,7 +64,9 @@ class _Tokens:
     content: np.ndarray  # 1.0 for content words, 0.0 for function words and punctuation
 
     def weights(self, question_stems: set[str]) -> np.ndarray:
-        demote = np.array([QUESTION_DEMOTION if s in question_stems else 1.0 for s in self.stems])
+        demote = np.array(
+            [scoring.QUESTION_DEMOTION if s in question_stems else 1.0 for s in self.stems]
+        )
         w = self.content * demote if len(self.stems) else np.zeros(0)
         return w if w.sum() > 0 else np.ones(len(self.stems))
 
@@ -174,12 +171,43 @@ class GradeFeatures:
     spans: list[Span]
 
 
+def is_off_topic(f: GradeFeatures, cal: Calibration) -> bool:
+    """Nothing in the answer is near the question or any point and it shares at most an
+    incidental word with them; or it is only loosely near and aligns with almost nothing."""
+    if f.topical is None:
+        return False
+    if f.topical < cal.off_topic_threshold and all(
+        pf.values.get("lexical", 0.0) < scoring.OFF_TOPIC_INCIDENTAL for pf in f.points
+    ):
+        return True
+    return (
+        f.topical < scoring.OFF_TOPIC_LOOSE
+        and all(pf.values.get("align_precision", 1.0) < scoring.OFF_RUBRIC for pf in f.points)
+        and len(content_stems(f.request.answer)) >= scoring.OFF_TOPIC_MIN_WORDS
+    )
+
+
+def to_sample(f: GradeFeatures, target: float, cal: Calibration) -> Sample:
+    """One graded answer as fitting sees it: the same gradability and cap as `from_features`,
+    so a calibration is fitted on exactly the formula it will be served with."""
+    x = np.asarray([[pf.values.get(n, 0.0) for n in FEATURES] for pf in f.points], dtype=np.float64)
+    w = np.asarray([p.weight for p in f.request.question.points], dtype=np.float64)
+    zero = not f.spans or is_off_topic(f, cal)
+    return Sample(x, w, target, zero=zero, cap=cal.keyword_cap if f.keyword_list else None)
+
+
 def question_fingerprint(question: Question) -> str:
     """A stable version for ad-hoc questions, so their grades are reproducible too."""
     return hashlib.sha256(question.model_dump_json().encode()).hexdigest()[:12]
 
 
 class Grader:
+    """Grades answers; safe to share between threads (callers need no lock).
+
+    Rubric-side vectors live in bounded caches; calls into the embedder are serialised by one
+    lock, since tokenizers are not thread-safe and one pass already uses every core.
+    """
+
     def __init__(
         self,
         embedder: Embedder,
@@ -191,10 +219,10 @@ class Grader:
         self.embedder = embedder
         self.calibration = calibration or Calibration()
         self.window_chars = window_chars
-        self._cache: OrderedDict[str, FloatArray] = OrderedDict()
-        self._tok_cache: OrderedDict[str, _Tokens] = OrderedDict()
-        self._rubric_cache: OrderedDict[tuple[str, ...], _RubricTokens] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache: BoundedCache[str, FloatArray] = BoundedCache(cache_size)
+        self._tok_cache: BoundedCache[str, _Tokens] = BoundedCache(cache_size)
+        self._rubric_cache: BoundedCache[tuple[str, ...], _RubricTokens] = BoundedCache(4096)
+        self._model_lock = threading.Lock()
 
     # --- public -----------------------------------------------------------------------
 
@@ -209,18 +237,15 @@ class Grader:
 
     def embed_texts(self, texts: Sequence[str]) -> FloatArray:
         """Cached sentence vectors of rubric-side texts (points, alternatives, prompts)."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            vecs = self.embedder.embed(missing)
-            for t, v in zip(missing, vecs, strict=True):
-                self._cache[t] = np.asarray(v, dtype=np.float32)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        for t in texts:
-            self._cache.move_to_end(t)
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        return np.stack([self._cache[t] for t in texts])
+
+        def compute(missing: list[str]) -> list[FloatArray]:
+            with self._model_lock:
+                vecs = self.embedder.embed(missing)
+            return [np.asarray(v, dtype=np.float32) for v in vecs]
+
+        return np.stack(self._cache.get_many(list(texts), compute))
 
     # --- steps ------------------------------------------------------------------------
 
@@ -243,20 +268,18 @@ class Grader:
         cached = self._rubric_cache.get(key)
         if cached is None:
             cached = _RubricTokens.build(phrasings, self.text_tokens(phrasings), q_stems)
-            self._rubric_cache[key] = cached
-            while len(self._rubric_cache) > 4096:
-                self._rubric_cache.popitem(last=False)
+            self._rubric_cache.put(key, cached)
         return cached
 
     def text_tokens(self, texts: Sequence[str]) -> list[_Tokens]:
         """Cached token vectors of rubric-side texts, for soft word alignment."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._tok_cache))
-        if missing:
-            for t, te in zip(missing, self.embedder.embed_tokens(missing), strict=True):
-                self._tok_cache[t] = _tokens_of(t, te)
-            while len(self._tok_cache) > self._cache_size:
-                self._tok_cache.popitem(last=False)
-        return [self._tok_cache[t] for t in texts]
+
+        def compute(missing: list[str]) -> list[_Tokens]:
+            with self._model_lock:
+                embs = self.embedder.embed_tokens(missing)
+            return [_tokens_of(t, te) for t, te in zip(missing, embs, strict=True)]
+
+        return self._tok_cache.get_many(list(texts), compute)
 
     def _prepare(self, r: GradeRequest) -> _Prepared:
         answer = r.answer
@@ -383,7 +406,10 @@ class Grader:
         window_texts: list[str] = []
         for p in prepared:
             window_texts.extend(p.request.answer[s:e] for s, e in p.windows)
-        token_embs = self.embedder.embed_tokens(window_texts) if window_texts else []
+        token_embs: list[TokenEmbeddings] = []
+        if window_texts:
+            with self._model_lock:
+                token_embs = self.embedder.embed_tokens(window_texts)
         out: list[GradeFeatures] = []
         pos = 0
         for p in prepared:
@@ -396,38 +422,24 @@ class Grader:
         cal = calibration or self.calibration
         q = f.request.question
         flags = list(f.flags)
-        # Off-topic: nothing in the answer is near the question or any point, and it shares
-        # at most an incidental word with them.
-        off_topic = f.topical is not None and (
-            (
-                f.topical < cal.off_topic_threshold
-                and all(pf.values.get("lexical", 0.0) < 0.2 for pf in f.points)
-            )
-            or (
-                f.topical < OFF_TOPIC_LOOSE
-                and all(pf.values.get("align_precision", 1.0) < OFF_RUBRIC for pf in f.points)
-                # Too few words say too little: terse answers are left to the calibration.
-                and len(content_stems(f.request.answer)) >= OFF_TOPIC_MIN_WORDS
-            )
-        )
+        off_topic = is_off_topic(f, cal)
         if off_topic:
             flags.append("off_topic")
         points: list[PointResult] = []
         for pt, pf in zip(q.points, f.points, strict=True):
-            if pf.evidence is None or off_topic:
-                cov = 0.0
-            else:
-                cov = cal.coverage(pf.values)
-                if f.keyword_list:
-                    cov = min(cov, cal.keyword_cap)
-            cov = round(cov, 4)
+            gradable = pf.evidence is not None and not off_topic
+            cov = scoring.point_coverage(
+                cal.coverage(pf.values) if gradable else 0.0,
+                gradable=gradable,
+                cap=cal.keyword_cap if f.keyword_list else None,
+            )
             points.append(
                 PointResult(
                     id=pt.id,
                     text=pt.text,
                     weight=pt.weight,
                     coverage=cov,
-                    similarity=round(pf.values.get("semantic", 0.0), 4),
+                    similarity=round(pf.values.get("semantic", 0.0), scoring.ROUND),
                     evidence=pf.evidence if cov >= cal.evidence_min else None,
                     matched=pf.matched if cov >= cal.evidence_min else None,
                     embedding_coverage=cov,
@@ -442,16 +454,13 @@ class Grader:
                     id=m.id,
                     text=m.text,
                     penalty=m.penalty,
-                    similarity=round(sim, 4),
+                    similarity=round(sim, scoring.ROUND),
                     triggered=hit,
                     applied_penalty=m.penalty if hit else 0.0,
                     evidence=span if hit else None,
                 )
             )
-        total_w = sum(pt.weight for pt in points)
-        score = sum(pt.weight * pt.coverage for pt in points) / total_w
-        score -= sum(m.applied_penalty for m in misconceptions)
-        score = round(min(max(score, 0.0), 1.0), 4)
+        score = scoring.score(points, [m.applied_penalty for m in misconceptions])
         return Grade(
             question_id=q.id,
             score=score,
@@ -489,6 +498,6 @@ def _recall(phrasing: str, answer_stems: set[str], question_stems: set[str]) -> 
     wanted = content_stems(phrasing)
     if not wanted:
         return 0.0
-    w = np.array([QUESTION_DEMOTION if s in question_stems else 1.0 for s in wanted])
+    w = np.array([scoring.QUESTION_DEMOTION if s in question_stems else 1.0 for s in wanted])
     hit = np.array([s in answer_stems for s in wanted], dtype=np.float64)
     return float((w * hit).sum() / w.sum())

@@ -1,42 +1,37 @@
-"""Agreement between Viva's grades and human grades: plain numpy, testable on arrays."""
+"""Agreement between Viva's grades and human grades, from scipy and scikit-learn."""
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
-
-from viva.core.calibration import macro_f1
+import numpy.typing as npt
+from scipy import stats
+from sklearn.metrics import cohen_kappa_score, f1_score
 
 
 def _arr(x: Sequence[float]) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
+def _constant(a: np.ndarray) -> bool:
+    return len(a) < 2 or bool(np.all(a == a[0]))
+
+
 def pearson(x: Sequence[float], y: Sequence[float]) -> float:
     a, b = _arr(x), _arr(y)
-    if len(a) < 2 or a.std() == 0 or b.std() == 0:
+    if _constant(a) or _constant(b):
         return float("nan")
-    return float(np.corrcoef(a, b)[0, 1])
-
-
-def _rank(x: np.ndarray) -> np.ndarray:
-    """Average ranks for ties, as Spearman needs."""
-    order = np.argsort(x, kind="mergesort")
-    ranks = np.empty(len(x), dtype=np.float64)
-    sx = x[order]
-    i = 0
-    while i < len(x):
-        j = i
-        while j + 1 < len(x) and sx[j + 1] == sx[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2.0
-        i = j + 1
-    return ranks
+    return float(stats.pearsonr(a, b).statistic)
 
 
 def spearman(x: Sequence[float], y: Sequence[float]) -> float:
-    return pearson(list(_rank(_arr(x))), list(_rank(_arr(y))))
+    a, b = _arr(x), _arr(y)
+    if _constant(a) or _constant(b):
+        return float("nan")
+    return float(stats.spearmanr(a, b).statistic)
 
 
 def rmse(x: Sequence[float], y: Sequence[float]) -> float:
@@ -50,16 +45,23 @@ def quadratic_weighted_kappa(x: Sequence[float], y: Sequence[float], *, levels: 
     b = np.clip(np.rint(_arr(y) * (levels - 1)), 0, levels - 1).astype(int)
     if len(a) == 0:
         return float("nan")
-    observed = np.zeros((levels, levels))
-    for i, j in zip(a, b, strict=True):
-        observed[i, j] += 1
-    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / len(a)
-    idx = np.arange(levels)
-    weights = (idx[:, None] - idx[None, :]) ** 2 / (levels - 1) ** 2
-    denom = float((weights * expected).sum())
-    if denom == 0:
-        return float("nan")
-    return float(1.0 - (weights * observed).sum() / denom)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # 0/0 when both sides are constant
+        k = cohen_kappa_score(a, b, labels=list(range(levels)), weights="quadratic")
+    return float(k) if not math.isnan(k) else float("nan")
+
+
+def macro_f1(y: npt.NDArray[np.bool_], pred: npt.NDArray[np.bool_]) -> float:
+    """Mean F1 of both classes; a class never predicted nor present scores 0."""
+    return float(
+        f1_score(
+            np.asarray(y, dtype=bool),
+            np.asarray(pred, dtype=bool),
+            average="macro",
+            labels=[True, False],
+            zero_division=0.0,
+        )
+    )
 
 
 def regression_report(pred: Sequence[float], gold: Sequence[float]) -> dict[str, float]:

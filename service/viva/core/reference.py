@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from viva.core.text import content_stems
-from viva.domain.models import Question, RubricPoint
+from viva.domain.models import RubricPoint
 
 
 def points_from_reference(reference: str) -> tuple[RubricPoint, ...]:
@@ -17,15 +17,3 @@ def points_from_reference(reference: str) -> tuple[RubricPoint, ...]:
     if not content_stems(text):
         raise ValueError("a reference answer with no content words cannot define rubric points")
     return (RubricPoint(id="reference", text=text, weight=1.0),)
-
-
-def question_from_reference(
-    question_id: str, prompt: str, reference: str, topic: str = "general"
-) -> Question:
-    return Question(
-        id=question_id,
-        prompt=prompt,
-        topic=topic,
-        reference_answer=reference,
-        points=points_from_reference(reference),
-    )

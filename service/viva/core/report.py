@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
+from viva.core.scoring import STRONG
 from viva.domain.models import QuestionReport, Report, TopicScore
-
-STRONG = 0.75
-WEAK = 0.5
 
 
 def build_report(
@@ -45,7 +43,7 @@ def build_report(
         for p in sorted(it.grade.points, key=lambda p: -p.weight):
             if p.coverage >= STRONG:
                 strengths.append(f"{it.question_id}: {p.text}")
-            elif p.coverage < WEAK:
+            elif not p.covered:
                 gaps.append(f"{it.question_id}: {p.text}")
 
     study_next: list[str] = []
@@ -57,7 +55,7 @@ def build_report(
             for it in by_topic[ts.topic]
             if it.grade
             for p in sorted(it.grade.points, key=lambda p: -p.weight)
-            if p.coverage < WEAK
+            if not p.covered
         ]
         unanswered = [it.prompt for it in by_topic[ts.topic] if it.grade is None]
         detail = " · ".join(t.rstrip(".") for t in (missed + unanswered)[:3])

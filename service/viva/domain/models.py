@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
+from viva.core import scoring
 from viva.errors import QuestionNotFoundError
 
 Difficulty = Literal["easy", "medium", "hard"]
@@ -123,9 +124,19 @@ class PointResult(_Strict):
     embedding_coverage: float | None = None  # before any LLM adjustment
     llm_verdict: Verdict | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_computed(cls, data: Any) -> Any:
+        """Stored grades carry `covered`; it is derived, so it is recomputed, never trusted."""
+        if isinstance(data, dict) and "covered" in data:
+            data = {k: v for k, v in data.items() if k != "covered"}
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def covered(self) -> bool:
-        return self.coverage >= 0.5
+        """Whether the point counts as made (core/scoring.py: COVERED); clients read this."""
+        return scoring.is_covered(self.coverage)
 
 
 class MisconceptionResult(_Strict):

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 
 from jinja2 import Environment, select_autoescape
 
+from viva.core.scoring import PARTIAL
 from viva.domain.models import Grade, Report, Span
 
 _env = Environment(autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
 _md_env = Environment(autoescape=False, trim_blocks=True, lstrip_blocks=True)
+_md_env.globals["PARTIAL"] = PARTIAL
 
 
 def pct(x: float) -> str:
@@ -67,7 +69,7 @@ _MD = _md_env.from_string(
 
 {% endif %}
 {% for p in it.grade.points %}
-- {% if p.coverage >= 0.5 %}✅{% elif p.coverage >= 0.25 %}◐{% else %}❌{% endif %} \
+- {% if p.covered %}✅{% elif p.coverage >= PARTIAL %}◐{% else %}❌{% endif %} \
 **{{ p.id }}** ({{ p.coverage | pct }}, weight {{ p.weight | round(2) }}): {{ p.text }}\
 {% if p.evidence %} — _“{{ p.evidence.text | q }}”_{% endif %}
 
@@ -125,7 +127,7 @@ def highlight(answer: str, spans: Sequence[Span]) -> list[tuple[str, bool]]:
 def _evidence(grade: Grade | None) -> list[Span]:
     if grade is None:
         return []
-    return [p.evidence for p in grade.points if p.evidence and p.coverage >= 0.5]
+    return [p.evidence for p in grade.points if p.evidence and p.covered]
 
 
 _env.globals.update(highlight=highlight, evidence=_evidence)
@@ -174,9 +176,9 @@ evidence(it.grade)) %}{% if hit %}<mark>{{ text }}</mark>{% else %}{{ text }}{% 
 {% if it.grade %}
 {% for f in it.grade.flags %}<span class="flag">{{ f }}</span>{% endfor %}
 <ul>{% for p in it.grade.points %}
-<li class="{{ 'ok' if p.coverage >= 0.5 else 'miss' }}">{{ '✔' if p.coverage >= 0.5 else '✘' }}
+<li class="{{ 'ok' if p.covered else 'miss' }}">{{ '✔' if p.covered else '✘' }}
 {{ p.text }} <span class="meta">({{ p.coverage | pct }})</span>
-{% if p.evidence and p.coverage >= 0.5 %}<div class="meta">“{{ p.evidence.text }}”</div>{% endif %}
+{% if p.evidence and p.covered %}<div class="meta">“{{ p.evidence.text }}”</div>{% endif %}
 </li>{% endfor %}
 {% for m in it.grade.misconceptions if m.triggered %}<li class="miss">⚠ {{ m.text }}
 <span class="meta">(−{{ m.applied_penalty | pct }})</span></li>{% endfor %}</ul>

@@ -594,7 +594,8 @@
     return out;
   }
 
-  const isCovered = (p) => (Number(p.coverage) || 0) >= 0.5;
+  // The API decides what counts as covered (core/scoring.py); the page never re-derives it.
+  const isCovered = (p) => p.covered === true;
 
   // ---------------------------------------------------------------------------------------
   // Grade card

@@ -1,0 +1,118 @@
+"""The one home of the score formula and of every threshold that is declared rather than fitted.
+
+Serving (`Grader.from_features`), fitting (`core/calibration.py`), LLM review
+(`core/feedback.py`), evaluation and rendering all call this module, so a calibration fitted here
+scores exactly as it will be served. It depends on numpy alone (the domain models read
+`COVERED` from it), and takes plain numbers, so it is tested on arrays without a model.
+
+Thresholds a calibration fits (coverage weights and bias, the pass threshold) live in
+`Calibration`; the ones below are declared once, each with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+# --- what a coverage means ------------------------------------------------------------------
+
+COVERED = 0.5
+"""A point counts as covered from here: coverage reads as the probability that it is made."""
+
+PARTIAL = 0.25
+"""Below COVERED but at least this: shown as partly made (◐) rather than missed."""
+
+STRONG = 0.75
+"""A point (or a topic) at or above this is a strength in reports."""
+
+# --- off-topic answers ----------------------------------------------------------------------
+
+OFF_TOPIC_INCIDENTAL = 0.2
+"""Lexical recall below this for every point means the answer shares at most an incidental word
+with the rubric (one content word of a five-word point)."""
+
+OFF_TOPIC_LOOSE = 0.25
+"""A best span-to-question/point cosine below this is only loosely near the question…"""
+
+OFF_RUBRIC = 0.32
+"""…and soft token precision below this for every point means almost nothing it says aligns with
+the rubric: a recipe with a few incidental shared words."""
+
+OFF_TOPIC_MIN_WORDS = 8
+"""Terse answers say too little to call off-topic on the loose rule; the calibration judges them."""
+
+# --- feature extraction ---------------------------------------------------------------------
+
+QUESTION_DEMOTION = 0.25
+"""Words the question already used count a quarter, so repeating the question earns little."""
+
+ROUND = 4
+"""Scores and coverages are stored to 4 decimals: stable JSON, byte-identical reruns."""
+
+
+def clamp01(x: float) -> float:
+    return min(max(x, 0.0), 1.0)
+
+
+def is_covered(coverage: float) -> bool:
+    return coverage >= COVERED
+
+
+def point_coverage(raw: float, *, gradable: bool, cap: float | None = None) -> float:
+    """A point's coverage from the calibrated mapping's raw value.
+
+    `gradable` is False when the answer has no span to credit or was judged off-topic; `cap`
+    limits what a bare keyword list can earn.
+    """
+    if not gradable:
+        return 0.0
+    if cap is not None:
+        raw = min(raw, cap)
+    return round(raw, ROUND)
+
+
+class Weighted(Protocol):
+    """A point result as the formula sees it."""
+
+    @property
+    def weight(self) -> float: ...
+
+    @property
+    def coverage(self) -> float: ...
+
+
+def score(points: Iterable[Weighted], penalties: Iterable[float] = ()) -> float:
+    """The score of one answer: weighted mean coverage minus applied penalties, in [0, 1]."""
+    pts = list(points)
+    total = sum(p.weight for p in pts)
+    s = sum(p.weight * p.coverage for p in pts) / total if total else 0.0
+    s -= sum(penalties)
+    return round(clamp01(s), ROUND)
+
+
+def scores(
+    coverage: FloatArray,
+    weights: FloatArray,
+    owner: npt.NDArray[np.int64],
+    n: int,
+    penalties: FloatArray | None = None,
+) -> FloatArray:
+    """`score` for many answers at once (fitting): points stacked in rows, `owner` is each row's
+    answer index. Unrounded, so optimisers see a smooth surface; `score` rounds the same value.
+    """
+    num = np.bincount(owner, weights=coverage * weights, minlength=n)
+    den = np.bincount(owner, weights=weights, minlength=n)
+    out = np.divide(num, den, out=np.zeros(n), where=den > 0)
+    if penalties is not None:
+        out = out - penalties
+    return np.asarray(np.clip(out, 0.0, 1.0), dtype=np.float64)
+
+
+def passes(score_value: float, threshold: float | None) -> bool:
+    """For correct/incorrect data: a fitted pass threshold, else the covered line."""
+    return score_value >= (COVERED if threshold is None else threshold)
