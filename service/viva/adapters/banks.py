@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from viva.domain.models import Bank
 from viva.errors import BankNotFoundError, BankValidationError
@@ -54,10 +55,23 @@ def parse_bank(data: Any, source: str) -> Bank:
     try:
         return Bank.model_validate(data)
     except ValidationError as exc:
-        lines = [
-            f"{source}: {_describe(data, tuple(err['loc']))}: {err['msg']}" for err in exc.errors()
-        ]
+        errors = _root_causes(exc.errors())
+        lines = [f"{source}: {_describe(data, tuple(err['loc']))}: {err['msg']}" for err in errors]
         raise BankValidationError("\n".join(lines)) from None
+
+
+def _root_causes(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """Drop 'at least 1 item after validation' on a list whose items already failed.
+
+    Pydantic counts only the valid items, so one bad point also reports `points` and `questions`
+    as empty, which sends the author looking for a problem that is not there.
+    """
+    locs = [tuple(e["loc"]) for e in errors]
+
+    def _has_inner_error(loc: tuple[int | str, ...]) -> bool:
+        return any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)
+
+    return [e for e in errors if not (e["type"] == "too_short" and _has_inner_error(e["loc"]))]
 
 
 def load_bank_file(path: Path) -> Bank:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    computed_field,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from viva.core import scoring
 from viva.errors import QuestionNotFoundError
@@ -41,6 +51,75 @@ class Misconception(_Strict):
     penalty: float = Field(default=0.1, gt=0, le=1)
 
 
+# --- graded examples (anchors) --------------------------------------------------------------
+
+
+class GradedExample(_Strict):
+    """An answer a human has already scored, so the grader can anchor its scale to it.
+
+    Bank-internal: the API's question listings never carry examples, since they are answer keys.
+    `misconception` names the question's misconception this answer shows, if any.
+    """
+
+    answer: str = Field(min_length=1)
+    score: float = Field(ge=0, le=1, allow_inf_nan=False)
+    note: str | None = None
+    misconception: str | None = None
+
+    @field_validator("answer")
+    @classmethod
+    def _answer_has_text(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("answer must not be blank")
+        return v
+
+
+def _check_examples(
+    examples: tuple[GradedExample, ...], misconception_ids: list[str]
+) -> tuple[GradedExample, ...]:
+    """Each example must name a misconception of its own question and answer something new.
+
+    Raised as a ValidationError located at `examples[i].<field>`, so a bank error points at the
+    exact example instead of the whole question.
+    """
+    errors: list[InitErrorDetails] = []
+    known = ", ".join(misconception_ids) or "none"
+    seen: dict[str, int] = {}
+    for i, ex in enumerate(examples):
+        if ex.misconception is not None and ex.misconception not in misconception_ids:
+            errors.append(
+                {
+                    "type": PydanticCustomError(
+                        "unknown_misconception",
+                        "'{id}' is not a misconception of this question (known: {known})",
+                        {"id": ex.misconception, "known": known},
+                    ),
+                    "loc": (i, "misconception"),
+                    "input": ex.misconception,
+                }
+            )
+        key = " ".join(ex.answer.lower().split())
+        if key in seen:
+            errors.append(
+                {
+                    "type": PydanticCustomError(
+                        "duplicate_example",
+                        "the same answer is already given as examples[{first}]",
+                        {"first": seen[key]},
+                    ),
+                    "loc": (i, "answer"),
+                    "input": ex.answer,
+                }
+            )
+        seen.setdefault(key, i)
+    if errors:
+        raise ValidationError.from_exception_data("examples", errors)
+    return examples
+
+
+# --- questions and banks ------------------------------------------------------------------
+
+
 class Question(_Strict):
     id: str = Slug
     prompt: str = Field(min_length=3)
@@ -50,6 +129,16 @@ class Question(_Strict):
     points: tuple[RubricPoint, ...] = Field(min_length=1)
     misconceptions: tuple[Misconception, ...] = ()
     followups: tuple[str, ...] = ()
+    examples: tuple[GradedExample, ...] = ()  # graded anchors; see GradedExample
+
+    @field_validator("examples")
+    @classmethod
+    def _examples_match_question(
+        cls, v: tuple[GradedExample, ...], info: ValidationInfo
+    ) -> tuple[GradedExample, ...]:
+        if "misconceptions" not in info.data:  # already invalid; that error is reported instead
+            return v
+        return _check_examples(v, [m.id for m in info.data["misconceptions"]])
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Question:
