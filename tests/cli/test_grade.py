@@ -208,3 +208,19 @@ def test_eval_rejects_rows_without_grades(tmp_path: Path) -> None:
     result = runner.invoke(app, ["eval", str(path)])
     assert result.exit_code == 2
     assert "line 1: missing score or label" in result.output
+
+
+def test_named_formats_override_the_suffixes(tmp_path: Path) -> None:
+    by_suffix = tmp_path / "by_suffix.jsonl"
+    source = REPO / "examples" / "answers.csv"
+    assert runner.invoke(app, ["grade", str(source), "-o", str(by_suffix)]).exit_code == 0
+    export = tmp_path / "export.txt"
+    export.write_bytes(source.read_bytes())
+    out = tmp_path / "grades.out"
+    result = runner.invoke(
+        app, ["grade", str(export), "--format", "csv", "-o", str(out), "--output-format", "jsonl"]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == by_suffix.read_bytes()
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 8 and all(r["score"] is not None for r in rows)

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from viva.adapters.answer_files import (
+    READERS,
+    WRITERS,
+    ReportWriter,
+    StreamWriter,
+    Writer,
+    read_rows,
+    writer_for,
+)
 from viva.cli.main import app, err, handle_errors
 from viva.errors import InvalidInputError
 
@@ -35,35 +43,13 @@ def _progress(total: int, label: str) -> Iterator[Any]:
         yield lambda n: progress.advance(task, n)
 
 
-class _StreamSink:
-    """Writes graded rows as each chunk finishes, so an interrupted run keeps its work."""
-
-    def __init__(self, path: Path) -> None:
-        from viva.adapters.answer_files import CSV_COLUMNS
-
-        self.path = path
-        self.kind = path.suffix.lower().lstrip(".")
-        self.fh = path.open("w", encoding="utf-8", newline="")
-        self.writer: csv.DictWriter[str] | None = None
-        if self.kind == "csv":
-            self.writer = csv.DictWriter(self.fh, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-            self.writer.writeheader()
-
-    def write(self, records: list[dict[str, Any]]) -> None:
-        from viva.adapters.answer_files import write_csv_rows
-
-        if self.writer is not None:
-            write_csv_rows(self.writer, records)
-        else:
-            for r in records:
-                self.fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-        self.fh.flush()
-
-    def close(self) -> None:
-        self.fh.close()
-
-
-OUTPUT_KINDS = (".jsonl", ".csv", ".md", ".html")
+def _writer_for(output: Path | None, name: str | None) -> Writer | None:
+    """The writer for `--output`, checked before any grading starts."""
+    if output is None:
+        if name is not None:
+            raise InvalidInputError("--output-format needs --output FILE")
+        return None
+    return writer_for(output, name)
 
 
 @app.command()
@@ -73,33 +59,53 @@ def grade(
     bank: Annotated[str, typer.Option("--bank", "-b", help="Question bank id.")] = "keras",
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write .jsonl, .csv, .md or .html (by extension)."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write .jsonl, .csv, .md or .html (by extension, or --output-format).",
+        ),
     ] = None,
     llm: Annotated[
         bool, typer.Option("--llm", help="Ask the configured LLM for feedback.")
     ] = False,
+    input_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            metavar="NAME",
+            help=f"Input format: {' | '.join(READERS)} (default: by the file's suffix).",
+        ),
+    ] = None,
+    output_format: Annotated[
+        str | None,
+        typer.Option(
+            "--output-format",
+            metavar="NAME",
+            help=f"Output format: {' | '.join(WRITERS)} (default: by the --output suffix).",
+        ),
+    ] = None,
 ) -> None:
     """Grade a file of answers against a question bank."""
-    from viva.adapters.answer_files import read_rows
     from viva.batch import candidate_reports, grade_rows
     from viva.runtime import get_banks, get_grader
     from viva.settings import get_settings
 
-    if output is not None and output.suffix.lower() not in OUTPUT_KINDS:
-        raise InvalidInputError(
-            f"{output}: unknown output format; use one of {', '.join(OUTPUT_KINDS)}"
-        )
+    writer = _writer_for(output, output_format)
     settings = get_settings()
     the_bank = get_banks(settings).get(bank)
-    rows = read_rows(answers)
+    rows = read_rows(answers, input_format)
     if llm and not settings.llm_enabled:
         raise InvalidInputError(
             "--llm needs an LLM: set VIVA_LLM_BASE_URL and VIVA_LLM_MODEL (see README)"
         )
     grader = get_grader(settings)
-    sink = _StreamSink(output) if output and output.suffix.lower() in (".jsonl", ".csv") else None
     enrich = _llm_enricher(settings, the_bank) if llm else None
-    try:
+    with ExitStack() as stack:
+        sink = (
+            stack.enter_context(writer.open(output))
+            if output is not None and isinstance(writer, StreamWriter)
+            else None
+        )
         with _progress(len(rows), "grading") as advance:
 
             def on_done(done: list[Any]) -> None:
@@ -112,22 +118,13 @@ def grade(
             graded = grade_rows(
                 rows, the_bank, grader, max_chars=settings.max_answer_chars, on_done=on_done
             )
-    finally:
-        if sink:
-            sink.close()
 
     errors = [r for r in graded if r.error]
     for r in errors:
         err(f"skipped {r.error}")
-    if output is not None and output.suffix.lower() in (".md", ".html"):
-        from viva.reports.render import render_html, render_markdown
-
+    if output is not None and isinstance(writer, ReportWriter):
         reports = candidate_reports(graded, the_bank)
-        if output.suffix.lower() == ".md":
-            text = "\n\n---\n\n".join(render_markdown(r) for r in reports)
-        else:
-            text = render_html(reports, title=f"Viva report — {answers.name}")
-        output.write_text(text, encoding="utf-8")
+        writer.write(output, reports, title=f"Viva report — {answers.name}")
     if output is None:
         _print_summary(graded, the_bank)
     else:
