@@ -35,7 +35,7 @@ def record(rid: str, coverages: dict[str, float], **extra: Any) -> dict[str, Any
         "candidate": "ada",
         "question_id": "keras-05",
         "score": 0.5,
-        "points": [{"id": pid, "coverage": c} for pid, c in coverages.items()],
+        "points": [{"id": pid, "coverage": c, "covered": c >= 0.5} for pid, c in coverages.items()],
         "misconceptions": [
             {"id": "m-on", "triggered": True},
             {"id": "m-off", "triggered": False},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +39,24 @@ def grade(shipped_grader: Grader, keras_bank: Bank) -> Callable[[str, str], Grad
         return done[key]
 
     return run
+
+
+KNOWN_FAILURES = Path(__file__).with_name("known_failures.txt")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Cases the grader does not meet yet are strict xfails, listed by test id in
+    known_failures.txt: a regression fails the run, and so does a case that starts passing
+    (then take it off the list)."""
+    if not KNOWN_FAILURES.exists():
+        return
+    known = {
+        line.strip()
+        for line in KNOWN_FAILURES.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    for item in items:
+        if item.nodeid.split("::", 1)[-1] in known:
+            item.add_marker(
+                pytest.mark.xfail(strict=True, reason="issue 9: not met yet (known_failures.txt)")
+            )

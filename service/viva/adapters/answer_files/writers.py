@@ -95,8 +95,8 @@ class _CsvStream(_Stream):
         self.writer.writerow(
             {
                 **record,
-                "covered": " ".join(p["id"] for p in pts if p["coverage"] >= 0.5),
-                "missed": " ".join(p["id"] for p in pts if p["coverage"] < 0.5),
+                "covered": " ".join(p["id"] for p in pts if p["covered"]),
+                "missed": " ".join(p["id"] for p in pts if not p["covered"]),
                 "misconceptions": " ".join(
                     m["id"] for m in record.get("misconceptions") or [] if m["triggered"]
                 ),
