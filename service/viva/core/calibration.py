@@ -37,11 +37,13 @@ class Calibration:
     keyword_cap: float = 0.35
     evidence_min: float = 0.25
     pass_threshold: float | None = None  # for correct/incorrect data: score >= this is "correct"
+    floor: float = 0.0  # fitted: probabilities below it mean "not made" (scoring.rescale)
     fitted_on: str = ""
 
     def coverage(self, features: Mapping[str, float]) -> float:
         z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
-        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+        p = 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+        return float(scoring.rescale(p, self.floor))
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -156,22 +158,50 @@ def _stack(samples: Sequence[Sample]) -> tuple[Any, Any, Any, Any]:
 
 
 def predict_scores(
-    samples: Sequence[Sample], w: npt.NDArray[np.float64], b: float
+    samples: Sequence[Sample], w: npt.NDArray[np.float64], b: float, floor: float = 0.0
 ) -> npt.NDArray[np.float64]:
     x, pw, owner, cap = _stack(samples)
-    return _scores_from_stack(x, pw, owner, cap, len(samples), w, b)
+    return _scores_from_stack(x, pw, owner, cap, len(samples), w, b, floor)
 
 
 def _scores_from_stack(
-    x: Any, pw: Any, owner: Any, cap: Any, n: int, w: npt.NDArray[np.float64], b: float
+    x: Any,
+    pw: Any,
+    owner: Any,
+    cap: Any,
+    n: int,
+    w: npt.NDArray[np.float64],
+    b: float,
+    floor: float = 0.0,
 ) -> npt.NDArray[np.float64]:
     if len(x) == 0:
         return np.zeros(n)
-    return scoring.scores(np.minimum(predict(w, b, x), cap), pw, owner, n)
+    cov = np.asarray(scoring.rescale(predict(w, b, x), floor))
+    return scoring.scores(np.minimum(cov, cap), pw, owner, n)
+
+
+FLOORS = (0.0, 0.1, 0.2, 0.3, 0.4)
+"""The floors `fit_floor` tries: each refits the weights, the lowest error wins."""
+
+
+def fit_floor(
+    samples: Sequence[Sample], names: Sequence[str], *, l2: float = 1e-3
+) -> tuple[npt.NDArray[np.float64], float, float]:
+    """Weights, bias and floor minimising squared error of whole-answer scores."""
+    best: tuple[float, npt.NDArray[np.float64], float, float] | None = None
+    usable = [s for s in samples if not s.zero and len(s.x)]
+    gold = np.asarray([s.target for s in usable])
+    for floor in FLOORS:
+        w, b = fit_samples(samples, names, l2=l2, floor=floor)
+        err = float(np.mean((predict_scores(usable, w, b, floor) - gold) ** 2))
+        if best is None or err < best[0] - 1e-9:
+            best = (err, w, b, floor)
+    assert best is not None
+    return best[1], best[2], best[3]
 
 
 def fit_samples(
-    samples: Sequence[Sample], names: Sequence[str], *, l2: float = 1e-3
+    samples: Sequence[Sample], names: Sequence[str], *, l2: float = 1e-3, floor: float = 0.0
 ) -> tuple[npt.NDArray[np.float64], float]:
     """Weights and bias minimising squared error of whole-answer scores (multi-point aware)."""
     from scipy.optimize import minimize  # only fitting needs it
@@ -189,7 +219,7 @@ def fit_samples(
 
     def loss(theta: npt.NDArray[np.float64]) -> float:
         w, b = theta[:-1], float(theta[-1])
-        pred = _scores_from_stack(*stacked, len(usable), w, b)
+        pred = _scores_from_stack(*stacked, len(usable), w, b, floor)
         return float(np.mean((pred - y0) ** 2) + l2 * np.sum((w * scale) ** 2))
 
     res = minimize(

@@ -15,22 +15,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from viva.core import guards, scoring
+from viva.core import anchors, guards, scoring
 from viva.core.cache import BoundedCache
 from viva.core.calibration import FEATURES, Calibration, Sample
 from viva.core.ports import Embedder, FloatArray, TokenEmbeddings
 from viva.core.text import content_stems, is_content, segment, stem, window_spans
 from viva.domain.models import (
+    Anchoring,
     Flag,
     Grade,
     MisconceptionResult,
+    NearestExample,
     PointResult,
     Provenance,
     Question,
     Span,
 )
 
-GRADER_VERSION = "viva-grader/1"
+GRADER_VERSION = "viva-grader/2"
 WINDOW_CHARS = 1000  # ~200 word pieces: inside MiniLM's 256-token limit
 
 
@@ -169,6 +171,17 @@ class GradeFeatures:
     topical: float | None  # best similarity of any span to the question or its points
     misconception_sims: list[tuple[float, Span | None, float]]
     spans: list[Span]
+    answer_vec: FloatArray | None = None  # pooled over the answer's sentences, unit length
+
+
+@dataclass(frozen=True)
+class _Anchors:
+    """A question's graded examples as the grader uses them (cached per question and
+    calibration, since the examples' raw scores depend on the calibration)."""
+
+    vecs: FloatArray  # (examples, dim); zero rows for examples with nothing to embed
+    scores: list[float]
+    scale: anchors.Scale
 
 
 def is_off_topic(f: GradeFeatures, cal: Calibration) -> bool:
@@ -222,6 +235,7 @@ class Grader:
         self._cache: BoundedCache[str, FloatArray] = BoundedCache(cache_size)
         self._tok_cache: BoundedCache[str, _Tokens] = BoundedCache(cache_size)
         self._rubric_cache: BoundedCache[tuple[str, ...], _RubricTokens] = BoundedCache(4096)
+        self._anchor_cache: BoundedCache[tuple[str, str], _Anchors] = BoundedCache(1024)
         self._model_lock = threading.Lock()
 
     # --- public -----------------------------------------------------------------------
@@ -386,9 +400,16 @@ class Grader:
                 "align_precision": precision,
             }
             points.append(PointFeatures(values, spans[si], phrasings[pi]))
+        answer_vec = None
         if spans:
             q_sim = float((vecs @ self.embed_texts([q.prompt]).T).max())
             topical = max(topical, q_sim)
+            bounds = {(s.start, s.end) for s in p.sentences}
+            rows = [i for i, sp in enumerate(spans) if (sp.start, sp.end) in bounds] or list(
+                range(len(spans))
+            )
+            pooled = vecs[rows].mean(axis=0)
+            answer_vec = (pooled / max(float(np.linalg.norm(pooled)), 1e-9)).astype(np.float32)
         return GradeFeatures(
             request=p.request,
             flags=list(p.flags),
@@ -397,6 +418,7 @@ class Grader:
             topical=topical if spans else None,
             misconception_sims=self._misconception_sims(q, spans, vecs, best_point_sim_per_span),
             spans=spans,
+            answer_vec=answer_vec,
         )
 
     def features_many(self, requests: Sequence[GradeRequest]) -> list[GradeFeatures]:
@@ -418,7 +440,9 @@ class Grader:
             pos += n
         return out
 
-    def from_features(self, f: GradeFeatures, calibration: Calibration | None = None) -> Grade:
+    def from_features(
+        self, f: GradeFeatures, calibration: Calibration | None = None, *, anchor: bool = True
+    ) -> Grade:
         cal = calibration or self.calibration
         q = f.request.question
         flags = list(f.flags)
@@ -460,13 +484,17 @@ class Grader:
                     evidence=span if hit else None,
                 )
             )
-        score = scoring.score(points, [m.applied_penalty for m in misconceptions])
+        raw = scoring.score(points)  # coverage alone: anchoring moves coverage, not penalties
+        anchoring = None
+        if anchor and q.examples and raw > 0 and f.answer_vec is not None:
+            points, misconceptions, anchoring = self._anchor(f, cal, raw, points, misconceptions)
         return Grade(
             question_id=q.id,
-            score=score,
+            score=scoring.score(points, [m.applied_penalty for m in misconceptions]),
             points=points,
             misconceptions=misconceptions,
             flags=flags,
+            anchoring=anchoring,
             provenance=Provenance(
                 bank_id=f.request.bank_id,
                 bank_version=f.request.bank_version or question_fingerprint(q),
@@ -476,6 +504,77 @@ class Grader:
                 calibration=cal.id,
             ),
         )
+
+    # --- anchors ----------------------------------------------------------------------
+
+    def _anchors(self, q: Question, cal: Calibration) -> _Anchors:
+        key = (question_fingerprint(q), cal.id)
+        cached = self._anchor_cache.get(key)
+        if cached is not None:
+            return cached
+        bare = q.model_copy(update={"examples": ()})
+        feats = self.features_many([GradeRequest(bare, ex.answer) for ex in q.examples])
+        raws = [scoring.score(self.from_features(ef, cal, anchor=False).points) for ef in feats]
+        dim = next((len(ef.answer_vec) for ef in feats if ef.answer_vec is not None), 1)
+        vecs = np.stack(
+            [
+                ef.answer_vec if ef.answer_vec is not None else np.zeros(dim, np.float32)
+                for ef in feats
+            ]
+        )
+        human = [ex.score for ex in q.examples]
+        built = _Anchors(vecs, human, anchors.fit_scale(raws, human))
+        self._anchor_cache.put(key, built)
+        return built
+
+    def _anchor(
+        self,
+        f: GradeFeatures,
+        cal: Calibration,
+        raw: float,
+        points: list[PointResult],
+        misconceptions: list[MisconceptionResult],
+    ) -> tuple[list[PointResult], list[MisconceptionResult], Anchoring]:
+        """Moves the grade onto the question's human scale. Coverages move with the score (one
+        ratio for all), so the points covered, the score and its label keep agreeing; each
+        point's `embedding_coverage` keeps the unanchored value."""
+        q = f.request.question
+        data = self._anchors(q, cal)
+        assert f.answer_vec is not None
+        pull = anchors.neighbour_pull(list(data.vecs @ f.answer_vec), data.scores)
+        target = anchors.anchored(raw, data.scale, pull)
+        ratio = target / raw
+        points = [
+            p.model_copy(update={"coverage": round(min(p.coverage * ratio, 1.0), scoring.ROUND)})
+            for p in points
+        ]
+        points = [
+            p
+            if p.covered or p.coverage >= cal.evidence_min
+            else p.model_copy(update={"evidence": None, "matched": None})
+            for p in points
+        ]
+        nearest = None
+        if pull is not None:
+            ex = q.examples[pull.nearest]
+            nearest = NearestExample(
+                index=pull.nearest,
+                similarity=round(pull.similarity, scoring.ROUND),
+                score=ex.score,
+                weight=pull.weight,
+                note=ex.note,
+                misconception=ex.misconception,
+            )
+            if ex.misconception and pull.weight >= scoring.COVERED:
+                misconceptions = _fire(misconceptions, ex.misconception, f)
+        anchoring = Anchoring(
+            examples=len(q.examples),
+            raw_score=raw,
+            slope=round(data.scale.slope, scoring.ROUND),
+            intercept=round(data.scale.intercept, scoring.ROUND),
+            nearest=nearest,
+        )
+        return points, misconceptions, anchoring
 
     def _misconception_sims(
         self, q: Question, spans: list[Span], vecs: FloatArray, point_sims: np.ndarray
@@ -490,6 +589,23 @@ class Grader:
             i = int(np.argmax(sims[:, j]))
             out.append((float(sims[i, j]), spans[i], float(point_sims[i])))
         return out
+
+
+def _fire(
+    misconceptions: list[MisconceptionResult], mid: str, f: GradeFeatures
+) -> list[MisconceptionResult]:
+    """Trigger a misconception a close graded example showed, with the answer's span most like
+    the misconception as its evidence."""
+    ids = [m.id for m in f.request.question.misconceptions]
+    out: list[MisconceptionResult] = []
+    for m in misconceptions:
+        if m.id == mid and not m.triggered:
+            _, span, _ = f.misconception_sims[ids.index(mid)]
+            m = m.model_copy(
+                update={"triggered": True, "applied_penalty": m.penalty, "evidence": span}
+            )
+        out.append(m)
+    return out
 
 
 def _recall(phrasing: str, answer_stems: set[str], question_stems: set[str]) -> float:

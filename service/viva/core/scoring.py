@@ -12,7 +12,7 @@ Thresholds a calibration fits (coverage weights and bias, the pass threshold) li
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +28,20 @@ PARTIAL = 0.25
 """Below COVERED but at least this: shown as partly made (◐) rather than missed."""
 
 STRONG = 0.75
-"""A point (or a topic) at or above this is a strength in reports."""
+"""A point, an answer or a topic at or above this is strong."""
+
+PASSING = 0.4
+"""An answer below this misses most of what was asked: "needs work"."""
+
+Label = Literal["strong", "partial", "needs work"]
+
+
+def label(score_value: float) -> Label:
+    """The one wording of a score, so the number and the word never disagree."""
+    if score_value >= STRONG:
+        return "strong"
+    return "partial" if score_value >= PASSING else "needs work"
+
 
 # --- off-topic answers ----------------------------------------------------------------------
 
@@ -57,6 +70,15 @@ ROUND = 4
 
 def clamp01(x: float) -> float:
     return min(max(x, 0.0), 1.0)
+
+
+def rescale(p: npt.ArrayLike, floor: float) -> FloatArray:
+    """The calibrated probability with its floor taken off: below `floor` a point is not made
+    at all and reads 0%, not "35% covered" (soft alignment never drops to zero on its own)."""
+    arr = np.asarray(p, dtype=np.float64)
+    if floor <= 0:
+        return arr
+    return np.asarray(np.clip((arr - floor) / (1.0 - floor), 0.0, 1.0), dtype=np.float64)
 
 
 def is_covered(coverage: float) -> bool:

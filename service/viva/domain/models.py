@@ -258,6 +258,27 @@ class Provenance(_Strict):
     llm_model: str | None = None
 
 
+class NearestExample(_Strict):
+    """The bank's graded example most like the answer, and how hard it pulled the score."""
+
+    index: int  # position in the question's `examples`
+    similarity: float
+    score: float  # the human score of that example
+    weight: float  # 0: no pull; 1: the example decided the score
+    note: str | None = None
+    misconception: str | None = None
+
+
+class Anchoring(_Strict):
+    """How the question's graded examples moved this grade (see core/anchors.py)."""
+
+    examples: int
+    raw_score: float  # before anchoring: the weighted point coverage alone
+    slope: float
+    intercept: float
+    nearest: NearestExample | None = None
+
+
 class Grade(_Strict):
     question_id: str
     score: float = Field(ge=0, le=1)
@@ -265,9 +286,23 @@ class Grade(_Strict):
     misconceptions: list[MisconceptionResult] = []
     flags: list[Flag] = []
     provenance: Provenance
+    anchoring: Anchoring | None = None
     feedback_status: FeedbackStatus = "off"
     feedback_reason: str | None = None
     feedback: Feedback | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_computed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "label" in data:
+            data = {k: v for k, v in data.items() if k != "label"}
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def label(self) -> scoring.Label:
+        """ "strong", "partial" or "needs work": one scale everywhere (core/scoring.py)."""
+        return scoring.label(self.score)
 
     @property
     def covered(self) -> list[PointResult]:
