@@ -56,8 +56,6 @@ def test_grader_anchors_scores_and_keeps_points_consistent() -> None:
         GradedExample(
             answer="Shuffling stops the model learning the order of examples.", score=0.4
         ),
-            answer="Shuffling stops the model learning the order of examples.", score=0.4
-        ),
         GradedExample(
             answer="Mini-batch gradients become less correlated and the model generalises.",
             score=0.9,
