@@ -28,13 +28,13 @@ def serve(
     """Serve the REST API (docs at /docs, schema at /openapi.json)."""
     import uvicorn
 
-    from viva.composition import Components
-    from viva.settings import Settings
+    from viva.composition import get_components
+    from viva.settings import get_settings
 
-    s = Settings()  # invalid VIVA_* settings: reported by name, exit 2 (handle_errors)
+    s = get_settings()  # invalid VIVA_* settings: reported by name, exit 2 (handle_errors)
 
     # Fail fast, with the CLI's clear messages, on what the workers would trip over at start-up.
-    parts = Components(s)
+    parts = get_components(s)  # one worker runs in this process and reuses what is built here
     parts.check()
     parts.open_repository().close()  # creates the schema once, before workers
 
