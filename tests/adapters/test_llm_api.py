@@ -14,7 +14,6 @@ from tests.api.conftest import make_settings
 from tests.conftest import REPO
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.openai_server import FakeOpenAIServer, refused_url, reply, server_error
-from viva.adapters.llm import reset_judges
 from viva.api import create_app
 from viva.core.grader import Grader
 from viva.domain.models import Bank
@@ -27,10 +26,8 @@ ANSWER = (
 
 @pytest.fixture
 def fake_llm() -> Iterator[FakeOpenAIServer]:
-    reset_judges()
     with FakeOpenAIServer() as server:
         yield server
-    reset_judges()
 
 
 def app_for(tmp_path: Path, base_url: str | None) -> TestClient:

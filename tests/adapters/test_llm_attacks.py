@@ -3,7 +3,8 @@
 The fake LLM plays a fully compromised model: it says every point is covered, quotes the
 whole answer as evidence, adds "score": 10, and writes glowing feedback. Whatever it says,
 no point may end above its embedding coverage and the score may not rise. Checked twice:
-on the pure folding, and end to end through the real `openai` client and the fake server.
+on the pure folding, and end to end through the real `openai` client, the fake server and
+the `Reviewer` that production uses.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tests.conftest import REPO
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.openai_server import FakeOpenAIServer, Scripted, reply
 from viva.adapters.llm import OpenAICompatibleJudge
+from viva.app.review import Reviewer
 from viva.core.feedback import LLMReview, apply_llm_review, looks_like_injection, parse_reply
 from viva.core.grader import Grader
 from viva.domain.models import Bank, Grade, Question
@@ -123,11 +125,10 @@ def test_attack_end_to_end(
         model="attack-test",
         timeout=2,
         retries=0,
-        band=1.0,
         prompts_dir=REPO / "prompts",
     )
     grade = grader.grade(question, answer)
-    out = judge.feedback(question, answer, grade)
+    out = Reviewer(judge, band=1.0).review(question, answer, grade)
     assert_not_raised(grade, out)
     if not answer.strip(":").strip():
         assert out.feedback_status == "unavailable" and fake_llm.requests == []
@@ -175,7 +176,7 @@ def test_honest_answer_can_still_gain_within_the_band(
     judge = OpenAICompatibleJudge(
         base_url=fake_llm.base_url, model="m", timeout=2, retries=0, prompts_dir=REPO / "prompts"
     )
-    out = judge.feedback(question, answer, grade)
+    out = Reviewer(judge).review(question, answer, grade)
     mb = next(p for p in out.points if p.id == "multi-backend")
     assert mb.coverage == round(min(base["multi-backend"] + 0.25, 1.0), 4) > base["multi-backend"]
     assert out.score > grade.score

@@ -24,6 +24,7 @@ import pytest
 from tests.conftest import REPO
 from tests.fakes.embedder import FakeEmbedder
 from viva.adapters.llm import OpenAICompatibleJudge
+from viva.app.review import Reviewer
 from viva.core.grader import Grader
 from viva.domain.models import Bank, Grade, Question
 
@@ -129,7 +130,7 @@ def test_each_json_mode_is_accepted_and_bounded(
 ) -> None:
     j = judge(llama_server)
     j._mode = mode  # start at this mode, as if the server had refused the earlier ones
-    out = j.feedback(question, ANSWER, grade)
+    out = Reviewer(j).review(question, ANSWER, grade)
     # llama-cpp-python 0.3 answers a json_schema response_format with HTTP 500 ("Input should
     # be 'text' or 'json_object'"): the judge must step down to json_object, and only then.
     expected = {0: ("json_schema", "json_object"), 1: ("json_object",), 2: ("prompt",)}[mode]
@@ -144,7 +145,7 @@ def test_each_json_mode_is_accepted_and_bounded(
 def test_truncated_at_max_tokens_is_unavailable(
     llama_server: str, question: Question, grade: Grade
 ) -> None:
-    out = judge(llama_server, max_tokens=16).feedback(question, ANSWER, grade)
+    out = Reviewer(judge(llama_server, max_tokens=16)).review(question, ANSWER, grade)
     assert out.feedback_status == "unavailable"
     assert out.feedback_reason == "the LLM reply was cut off at the token limit (16 tokens)"
     assert out.points == grade.points
@@ -152,7 +153,8 @@ def test_truncated_at_max_tokens_is_unavailable(
 
 def test_timeout_is_unavailable(llama_server: str, question: Question, grade: Grade) -> None:
     t0 = time.monotonic()
-    out = judge(llama_server, timeout=0.2, max_tokens=64).feedback(question, ANSWER + " x", grade)
+    slow = judge(llama_server, timeout=0.2, max_tokens=64)
+    out = Reviewer(slow).review(question, ANSWER + " x", grade)
     assert time.monotonic() - t0 < 5
     assert out.feedback_status == "unavailable"
     assert "did not answer within 0.2s" in (out.feedback_reason or "")

@@ -114,13 +114,13 @@ def test_health_and_readiness(client: TestClient) -> None:
 
 
 def test_readyz_is_503_when_the_database_is_down(client: TestClient) -> None:
-    service: Any = client.app.state.service  # type: ignore[attr-defined]
-    good = service.repo.db
-    service.repo.db = Database("postgresql+psycopg://nobody@127.0.0.1:1/x?connect_timeout=1")
+    interviews: Any = client.app.state.interviews  # type: ignore[attr-defined]
+    good = interviews.repo.db
+    interviews.repo.db = Database("postgresql+psycopg://nobody@127.0.0.1:1/x?connect_timeout=1")
     try:
         assert_problem(client.get("/readyz"), 503, "database")
     finally:
-        service.repo.db = good
+        interviews.repo.db = good
     assert client.get("/readyz").status_code == 200
 
 

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from tests.conftest import REPO
 from tests.fakes.openai_server import FakeOpenAIServer, refused_url, reply
-from viva.adapters.llm import reset_judges
 from viva.cli.main import app
 from viva.settings import get_settings
 
@@ -41,10 +40,8 @@ def llm_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     monkeypatch.setenv("VIVA_LLM_TIMEOUT", "3")
     monkeypatch.setenv("VIVA_LLM_RETRIES", "0")
     get_settings.cache_clear()
-    reset_judges()
     yield monkeypatch
     get_settings.cache_clear()
-    reset_judges()
 
 
 def run(answers: Path, out: Path) -> list[dict[str, object]]:

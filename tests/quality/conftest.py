@@ -14,12 +14,12 @@ from viva.domain.models import Bank, Grade
 @pytest.fixture(scope="session")
 def shipped_grader() -> Grader:
     """The composition root's grader: bundled model, shipped calibration, whatever is wired in."""
-    from viva.runtime import get_grader
+    from viva.composition import get_components
     from viva.settings import DEFAULT_MODEL, Settings
 
-    return get_grader(
+    return get_components(
         Settings(embedding_model=DEFAULT_MODEL, embedding_device="cpu", calibration_file=None)
-    )
+    ).grader
 
 
 @pytest.fixture(scope="session")

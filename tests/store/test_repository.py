@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +14,7 @@ from viva.domain.models import Grade, PointResult, Provenance, Question, RubricP
 from viva.errors import InterviewNotFoundError
 from viva.store import InterviewRecord, Repository, open_database
 from viva.store.db import Database, normalise_url
+from viva.store.tables import UTCDateTime
 
 
 @pytest.fixture
@@ -164,8 +167,83 @@ def test_migrations_are_idempotent_and_tracked(database_url: str) -> None:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
         tables = set(sa.inspect(conn).get_table_names())
     db.dispose()
-    assert version == "0001"
+    assert version == "0002"
     assert {"interviews", "responses"} <= tables
+
+
+def _alembic(db: Database) -> Any:
+    from alembic.config import Config
+
+    from viva.store.db import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", db.url.replace("%", "%%"))
+    return cfg
+
+
+def _columns(db: Database, table: str) -> set[str]:
+    with db.engine.connect() as conn:
+        return {c["name"] for c in sa.inspect(conn).get_columns(table)}
+
+
+def test_status_migration_keeps_every_response_and_round_trips(database_url: str) -> None:
+    """0001 stored a status next to the responses; 0002 drops it (and completed_at) and the
+    record computes both. Data written under 0001 must survive the upgrade and come back on
+    a downgrade, on SQLite (where a table copy would cascade-delete responses) and PostgreSQL."""
+    from alembic import command
+
+    db = open_database(database_url, migrate=False)
+    cfg = _alembic(db)
+    with db.engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.commit()
+    t0 = datetime(2025, 1, 1, tzinfo=UTC)
+    js, ts = sa.JSON, UTCDateTime()
+    ivs = sa.table(
+        "interviews", sa.column("id"), sa.column("bank_id"), sa.column("bank_version"),
+        sa.column("feedback"), sa.column("seed"), sa.column("question_ids", js),
+        sa.column("questions", js), sa.column("status"), sa.column("created_at", ts),
+        sa.column("updated_at", ts),
+    )  # fmt: skip
+    resp = sa.table(
+        "responses", sa.column("interview_id"), sa.column("question_id"), sa.column("position"),
+        sa.column("outcome"), sa.column("request_hash"), sa.column("response_body", js),
+        sa.column("created_at", ts),
+    )  # fmt: skip
+    questions = [_question(q).model_dump(mode="json") for q in ("q1", "q2")]
+    with db.write() as conn:
+        for iv_id, done in (("done", ["q1", "q2"]), ("open", ["q1"])):
+            conn.execute(
+                ivs.insert().values(
+                    id=iv_id, bank_id="b", bank_version="1", feedback="none", seed=1,
+                    question_ids=["q1", "q2"], questions=questions, created_at=t0, updated_at=t0,
+                    status="completed" if len(done) == 2 else "in_progress",
+                )
+            )  # fmt: skip
+            for n, qid in enumerate(done):
+                conn.execute(
+                    resp.insert().values(
+                        interview_id=iv_id, question_id=qid, position=n, outcome="skipped",
+                        request_hash="h", response_body={}, created_at=t0.replace(hour=n + 1),
+                    )
+                )  # fmt: skip
+    db.migrate()
+    assert {"status", "completed_at"}.isdisjoint(_columns(db, "interviews"))
+    repo = Repository(db)
+    done, open_ = repo.get_interview("done"), repo.get_interview("open")
+    assert [r.question_id for r in done.responses] == ["q1", "q2"]
+    assert done.status == "completed" and done.completed_at == t0.replace(hour=2)
+    assert open_.status == "in_progress" and open_.completed_at is None
+    with db.engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+        conn.commit()
+        rows = conn.execute(sa.text("SELECT id, status, completed_at FROM interviews")).all()
+    back = {r[0]: (r[1], r[2] is not None) for r in rows}
+    assert back == {"done": ("completed", True), "open": ("in_progress", False)}
+    db.dispose()
 
 
 def test_sqlite_uses_wal_in_the_data_dir(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 
 from viva.core.ports import Embedder, FloatArray, TokenEmbeddings
 from viva.errors import ConfigError
-from viva.settings import DEFAULT_MODEL
+from viva.settings import DEFAULT_MODEL, registered
 
 
 def _bundled_model_path() -> str:
@@ -89,17 +89,13 @@ class SentenceTransformerEmbedder:
 
 EmbedderFactory = Callable[..., Embedder]
 REGISTRY: dict[str, EmbedderFactory] = {"sentence-transformers": SentenceTransformerEmbedder}
+"""Embedding backends by VIVA_EMBEDDING_PROVIDER. A factory takes the model name or path and
+`device=` and `batch_size=` keywords; a new backend is one entry here."""
 
-_lock = threading.Lock()
-_shared: dict[tuple[str, str], Embedder] = {}
 
-
-def get_embedder(model: str = DEFAULT_MODEL, device: str = "cpu", batch_size: int = 64) -> Embedder:
-    """The process-wide embedder for `model`: loading takes seconds, so it happens once."""
-    key = (model, device)
-    with _lock:
-        if key not in _shared:
-            _shared[key] = REGISTRY["sentence-transformers"](
-                model, device=device, batch_size=batch_size
-            )
-        return _shared[key]
+def create_embedder(
+    provider: str, model: str = DEFAULT_MODEL, *, device: str = "cpu", batch_size: int = 64
+) -> Embedder:
+    """Load `model` with the named backend; loading takes seconds, so callers keep the result."""
+    factory = registered(REGISTRY, provider, "VIVA_EMBEDDING_PROVIDER")
+    return factory(model, device=device, batch_size=batch_size)

@@ -7,18 +7,21 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from anyio import to_thread
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from viva import __version__ as viva_version
-from viva.api import deps, problems
+from viva.api import problems
 from viva.api.routes import banks, grade, health, interviews
-from viva.api.service import InterviewService
+from viva.app.interviews import Interviews
+from viva.composition import Components, get_components
+from viva.core.feedback import LLMJudge
 from viva.core.grader import Grader
-from viva.settings import Settings, get_settings
-from viva.store import Repository, open_database
+from viva.errors import ConfigError, VivaError
+from viva.settings import Settings, get_settings, setting_errors
+from viva.store import Repository
 from viva.web import mount_web
 
 log = logging.getLogger("viva.api")
@@ -37,27 +40,51 @@ def create_app(
     settings: Settings | None = None,
     *,
     grader: Grader | None = None,
-    judge: Any | None = None,
+    judge: LLMJudge | None = None,
 ) -> FastAPI:
-    """Build the app. The model loads once, in the lifespan, not per request; `grader` and
-    `judge` (an LLM reviewer) may be injected, e.g. by tests.
+    """Build the app. Everything comes from the composition root, built in the lifespan (the
+    model loads once, not per request); an injected `grader` or `judge` replaces the root's,
+    e.g. in tests. Invalid settings stop start-up with the CLI's "VIVA_NAME: why" message.
     """
-    s = settings or get_settings()
+    try:
+        s = settings or get_settings()
+    except ValidationError as exc:
+        message = "; ".join(setting_errors(exc))
+        log.error("error: %s", message)
+        raise ConfigError(message) from None
+    injected = grader is not None or judge is not None
+    parts = Components(s, grader=grader, judge=judge) if injected else get_components(s)
+
+    def start() -> Interviews:
+        """Settings first (no database touched on a typo), then the database, then the model.
+        Errors a user can fix are logged as the CLI prints them."""
+        repo: Repository | None = None
+        try:
+            parts.check()
+            repo = parts.open_repository()
+            return parts.interviews(repo)
+        except VivaError as exc:
+            log.error("error: %s", exc)
+            if repo is not None:
+                repo.close()
+            raise
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from viva.runtime import get_banks, get_grader
-
-        db = await to_thread.run_sync(open_database, s.resolved_database_url)
+        service = await to_thread.run_sync(start)
         try:
-            bank_repo = await to_thread.run_sync(get_banks, s)
-            g = grader if grader is not None else await to_thread.run_sync(get_grader, s)
-            app.state.service = InterviewService(s, Repository(db), bank_repo, g, judge)
-            log.info("viva ready: model %s, database %s", g.embedder.name, db.dialect)
+            app.state.interviews = service
+            app.state.grading = parts.grading
+            app.state.banks = parts.banks
+            log.info(
+                "viva ready: model %s, database %s",
+                service.grader.embedder.name,
+                service.repo.dialect,
+            )
             yield
         finally:
-            app.state.service = None
-            db.dispose()
+            app.state.interviews = app.state.grading = app.state.banks = None
+            service.repo.close()
 
     app = FastAPI(
         title="Viva",
@@ -65,9 +92,8 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    app.state.service = None
+    app.state.interviews = app.state.grading = app.state.banks = None
     app.state.settings = s
-    app.dependency_overrides[deps.get_settings] = lambda: s
     problems.install(app)
     app.add_middleware(problems.BodyLimit, limit=s.max_body_bytes)
     for module in (health, banks, interviews, grade):

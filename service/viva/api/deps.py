@@ -1,30 +1,47 @@
-"""Dependencies for the routes, as `Annotated` aliases so signatures stay short."""
+"""Dependencies for the routes, as `Annotated` aliases so signatures stay short.
+
+The use cases live on `app.state`, put there by the lifespan in `viva.api.app` from the
+composition root; until then (the model is loading) every route that needs one answers 503.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request
 
-from viva.api.service import InterviewService
-from viva.settings import Settings
-from viva.settings import get_settings as _cached_settings
+from viva.adapters.banks import BankRepository
+from viva.app.grading import Grading
+from viva.app.interviews import Interviews
+
+STARTING = "the service is starting up (loading the model); retry shortly"
 
 
-def get_settings() -> Settings:
-    """Process-wide settings, read from the environment once; `create_app` overrides this."""
-    return _cached_settings()
+def _state(request: Request, name: str) -> Any:
+    value = getattr(request.app.state, name, None)
+    if value is None:
+        raise HTTPException(503, STARTING)
+    return value
 
 
-def get_service(request: Request) -> InterviewService:
-    service: InterviewService | None = getattr(request.app.state, "service", None)
-    if service is None:
-        raise HTTPException(503, "the service is starting up (loading the model); retry shortly")
-    return service
+def get_interviews(request: Request) -> Interviews:
+    interviews: Interviews = _state(request, "interviews")
+    return interviews
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-ServiceDep = Annotated[InterviewService, Depends(get_service)]
+def get_grading(request: Request) -> Grading:
+    grading: Grading = _state(request, "grading")
+    return grading
+
+
+def get_banks(request: Request) -> BankRepository:
+    banks: BankRepository = _state(request, "banks")
+    return banks
+
+
+InterviewsDep = Annotated[Interviews, Depends(get_interviews)]
+GradingDep = Annotated[Grading, Depends(get_grading)]
+BanksDep = Annotated[BankRepository, Depends(get_banks)]
 IdempotencyKey = Annotated[
     str | None,
     Header(

@@ -71,13 +71,15 @@ def problem(
     )
 
 
-class FieldError(errors.InvalidInputError):
-    """A 422 that names the offending field, like pydantic's own validation errors."""
+# Where a use case's inputs travel in a request: the body, unless listed here.
+_LOCATION: dict[str, tuple[str, ...]] = {"idempotency_key": ("header", "Idempotency-Key")}
 
-    def __init__(self, loc: list[str | int], message: str, **ctx: Any) -> None:
-        super().__init__(message)
-        self.loc = loc
-        self.ctx = ctx
+
+def field_location(field: errors.FieldPath) -> list[str | int]:
+    """A use case's field path as a request location, like pydantic's own `loc`."""
+    if field and isinstance(field[0], str) and field[0] in _LOCATION:
+        return [*_LOCATION[field[0]], *field[1:]]
+    return ["body", *field]
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -146,8 +148,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(errors.VivaError)
     async def viva_error(request: Request, exc: errors.VivaError) -> JSONResponse:
         status = next((s for cls, s in _STATUS if isinstance(exc, cls)), 400)
-        if isinstance(exc, FieldError):
-            err = {"loc": exc.loc, "msg": str(exc), "type": "value_error", **exc.ctx}
+        if exc.field is not None:  # name the field, like a 422 from pydantic does
+            loc = field_location(exc.field)
+            err = {"loc": loc, "msg": str(exc), "type": "value_error", **exc.context}
             return problem(status, exc.title, str(exc), request, errors_=[err])
         return problem(status, exc.title, str(exc), request)
 

@@ -9,9 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from viva.app.interviews import FeedbackMode
 from viva.domain.models import Difficulty, Grade, Report
-
-FeedbackMode = Literal["none", "llm"]
 
 SAMPLE_ANSWER = (
     "Keras is a high-level API with ready-made layers and a fit() loop, so a model takes a few "

@@ -86,20 +86,20 @@ def grade(
     ] = None,
 ) -> None:
     """Grade a file of answers against a question bank."""
-    from viva.batch import candidate_reports, grade_rows
-    from viva.runtime import get_banks, get_grader
-    from viva.settings import get_settings
+    from viva.app.batch import candidate_reports, grade_rows, review_rows
+    from viva.composition import get_components
 
     writer = _writer_for(output, output_format)
-    settings = get_settings()
-    the_bank = get_banks(settings).get(bank)
+    parts = get_components()
+    settings = parts.settings
+    the_bank = parts.banks.get(bank)
     rows = read_rows(answers, input_format)
     if llm and not settings.llm_enabled:
         raise InvalidInputError(
             "--llm needs an LLM: set VIVA_LLM_BASE_URL and VIVA_LLM_MODEL (see README)"
         )
-    grader = get_grader(settings)
-    enrich = _llm_enricher(settings, the_bank) if llm else None
+    reviewer = parts.reviewer if llm else None  # builds the judge: bad VIVA_LLM_* stop here
+    grader = parts.grader
     with ExitStack() as stack:
         sink = (
             stack.enter_context(writer.open(output))
@@ -109,8 +109,8 @@ def grade(
         with _progress(len(rows), "grading") as advance:
 
             def on_done(done: list[Any]) -> None:
-                if enrich is not None:
-                    enrich(done)
+                if reviewer is not None:
+                    review_rows(done, the_bank, reviewer)
                 if sink:
                     sink.write([r.record() for r in done])
                 advance(len(done))
@@ -131,22 +131,6 @@ def grade(
         typer.echo(f"graded {len(graded) - len(errors)} of {len(graded)} rows → {output}")
     if errors and len(errors) == len(graded):
         raise typer.Exit(1)
-
-
-def _llm_enricher(settings: Any, bank: Any) -> Any:
-    """LLM feedback for graded rows, if the LLM adapter offers a batch entry point."""
-    try:
-        from viva.adapters import llm as llm_adapter
-    except ImportError as exc:  # pragma: no cover - the adapter ships with the package
-        raise InvalidInputError(f"LLM feedback is not available: {exc}") from None
-    enrich_rows = getattr(llm_adapter, "enrich_graded_rows", None)
-    if enrich_rows is None:
-        raise InvalidInputError("LLM feedback for batch runs is not available in this build")
-
-    def run(rows: list[Any]) -> None:
-        enrich_rows(rows, bank, settings)
-
-    return run
 
 
 def _print_summary(graded: list[Any], bank: Any) -> None:
@@ -176,12 +160,11 @@ def _print_summary(graded: list[Any], bank: Any) -> None:
 
 def _eval_setup(data: Path, calibration: Path | None) -> tuple[Any, Any, Any, Any]:
     from viva.adapters.calibration_file import load_calibration
-    from viva.evaluation import compute_features, load_graded
-    from viva.runtime import get_grader
-    from viva.settings import get_settings
+    from viva.app.evaluation import compute_features, load_graded
+    from viva.composition import get_components
 
     items = load_graded(data)
-    grader = get_grader(get_settings())
+    grader = get_components().grader
     cal = load_calibration(calibration) if calibration else grader.calibration
     with _progress(len(items), "embedding") as advance:
         feats = compute_features(grader, items, progress=advance)
@@ -201,7 +184,7 @@ def calibrate(
 ) -> None:
     """Fit the similarity→coverage mapping (and a pass threshold for labels) to human grades."""
     from viva.adapters.calibration_file import save_calibration
-    from viva.evaluation import fit, report, scores
+    from viva.app.evaluation import fit, report, scores
 
     items, grader, base, feats = _eval_setup(data, None)
     cal = fit(items, feats, base, data.name)
@@ -233,8 +216,8 @@ def evaluate(
     ] = None,
 ) -> None:
     """Grade every row and report agreement with the human grades, per data set and overall."""
-    from viva.evaluation import cross_validate as run_cv
-    from viva.evaluation import report, scores
+    from viva.app.evaluation import cross_validate as run_cv
+    from viva.app.evaluation import report, scores
 
     if cross_validate not in (None, "question", "dataset"):
         raise InvalidInputError("--cross-validate takes 'question' or 'dataset'")

@@ -11,6 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from viva.errors import VivaError
+from viva.settings import setting_errors
 
 app = typer.Typer(
     name="viva",
@@ -38,9 +39,8 @@ def handle_errors(fn: F) -> F:
         except ValidationError as exc:
             if exc.title != "Settings":
                 raise
-            for e in exc.errors():  # settings are validated once, on first use
-                name = "VIVA_" + "_".join(str(p) for p in e["loc"]).upper()
-                typer.echo(f"error: {name}: {e['msg']}", err=True)
+            for line in setting_errors(exc):  # settings are validated once, on first use
+                typer.echo(f"error: {line}", err=True)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

@@ -46,25 +46,20 @@ def prompt_show(
     ] = False,
 ) -> None:
     """Render a prompt for a sample answer to a bank question, as the LLM would receive it."""
-    from viva.adapters.llm import OpenAICompatibleJudge
-    from viva.runtime import get_banks
-    from viva.settings import get_settings
+    from viva.adapters.llm import render_messages
+    from viva.adapters.prompts import load_prompt
+    from viva.composition import get_components
 
-    s = get_settings()
-    b = get_banks(s).get(bank)
+    parts = get_components()
+    b = parts.banks.get(bank)
     q = b.question(question) if question else b.questions[0]
     text = answer if answer is not None else (q.reference_answer or "(no reference answer)")
-    judge = OpenAICompatibleJudge(
-        base_url="http://127.0.0.1:1/v1",  # never called: only the rendering is used
-        model=s.llm_model or "(VIVA_LLM_MODEL)",
-        prompt=name,
-        prompts_dir=s.prompts_dir,
-    )
-    messages, _ = judge.render(q, text)
+    template = load_prompt(name, parts.settings.prompts_dir)
+    messages, _ = render_messages(template, q, text)
     if as_json:
-        typer.echo(json.dumps({"prompt": judge.prompt, "messages": messages}, indent=2))
+        typer.echo(json.dumps({"prompt": template.name, "messages": messages}, indent=2))
         return
-    typer.echo(f"# prompt {judge.prompt} · bank {b.id} v{b.version} · question {q.id}")
+    typer.echo(f"# prompt {template.name} · bank {b.id} v{b.version} · question {q.id}")
     for m in messages:
         typer.echo(f"\n----- {m['role']} -----")
         typer.echo(m["content"].rstrip("\n"))

@@ -27,24 +27,16 @@ def serve(
 ) -> None:
     """Serve the REST API (docs at /docs, schema at /openapi.json)."""
     import uvicorn
-    from pydantic import ValidationError
 
-    from viva.settings import Settings
+    from viva.composition import get_components
+    from viva.settings import get_settings
 
-    try:
-        s = Settings()
-    except ValidationError as exc:
-        for e in exc.errors():
-            name = "VIVA_" + "_".join(str(p) for p in e["loc"]).upper()
-            typer.echo(f"error: {name}: {e['msg']}", err=True)
-        raise typer.Exit(2) from None
+    s = get_settings()  # invalid VIVA_* settings: reported by name, exit 2 (handle_errors)
 
     # Fail fast, with the CLI's clear messages, on what the workers would trip over at start-up.
-    from viva.runtime import get_banks
-    from viva.store import open_database
-
-    get_banks(s)
-    open_database(s.resolved_database_url).dispose()  # creates the schema once, before workers
+    parts = get_components(s)  # one worker runs in this process and reuses what is built here
+    parts.check()
+    parts.open_repository().close()  # creates the schema once, before workers
 
     n = workers or s.workers
     uvicorn.run(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from viva.core.interview import InterviewState, Outcome
+from viva.core.interview import InterviewState, Outcome, Status
 from viva.domain.models import Grade, Question
 from viva.errors import InterviewNotFoundError
 from viva.store.db import Database
@@ -42,10 +42,8 @@ class InterviewRecord:
     seed: int
     question_ids: tuple[str, ...]
     questions: tuple[Question, ...]
-    status: Literal["in_progress", "completed"]
     created_at: datetime
     updated_at: datetime
-    completed_at: datetime | None
     responses: list[ResponseRecord] = field(default_factory=list)
 
     def question(self, question_id: str) -> Question | None:
@@ -56,6 +54,18 @@ class InterviewRecord:
         return InterviewState.of(
             self.question_ids, {r.question_id: r.outcome for r in self.responses}
         )
+
+    @property
+    def status(self) -> Status:
+        """From the responses, the one source of truth: completed once every question has one."""
+        return self.state.status
+
+    @property
+    def completed_at(self) -> datetime | None:
+        """When the last question got its response; None while in progress."""
+        if self.status != "completed":
+            return None
+        return max(r.created_at for r in self.responses)
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,17 @@ class StoredResponse:
 class Repository:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
+
+    def ping(self) -> None:
+        """Raises when the database does not answer."""
+        self.db.ping()
+
+    def close(self) -> None:
+        self.db.dispose()
 
     def create_interview(
         self,
@@ -91,10 +112,8 @@ class Repository:
             "seed": seed,
             "question_ids": [q.id for q in questions],
             "questions": [q.model_dump(mode="json") for q in questions],
-            "status": "in_progress",
             "created_at": now,
             "updated_at": now,
-            "completed_at": None,
         }
         with self.db.write() as conn:
             conn.execute(IV.insert().values(**values))
@@ -124,10 +143,8 @@ class Repository:
             seed=int(row["seed"]),
             question_ids=tuple(row["question_ids"]),
             questions=tuple(Question.model_validate(q) for q in row["questions"]),
-            status=row["status"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
-            completed_at=row["completed_at"],
             responses=responses,
         )
 
@@ -160,8 +177,6 @@ class Repository:
         """
         now = utcnow()
         position = interview.question_ids.index(question_id)
-        answered = {r.question_id for r in interview.responses} | {question_id}
-        done = all(q in answered for q in interview.question_ids)
         try:
             with self.db.write() as conn:
                 conn.execute(
@@ -178,10 +193,7 @@ class Repository:
                         created_at=now,
                     )
                 )
-                update: dict[str, Any] = {"updated_at": now}
-                if done:
-                    update |= {"status": "completed", "completed_at": now}
-                conn.execute(IV.update().where(IV.c.id == interview.id).values(**update))
+                conn.execute(IV.update().where(IV.c.id == interview.id).values(updated_at=now))
         except IntegrityError:
             existing = self.find_by_key(interview.id, idempotency_key) if idempotency_key else None
             return StoredResponse(created=False, record=existing)

@@ -55,10 +55,10 @@ class InterviewRow(Base):
     question_ids: Mapped[list[str]] = mapped_column(sa.JSON)
     # The questions as they were when the interview began, so later bank edits change nothing.
     questions: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
-    status: Mapped[str] = mapped_column(sa.String(16))
+    # No status column: whether an interview is completed, and when, follows from its
+    # responses (`InterviewRecord.status`), so the two can never disagree.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ResponseRow(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from viva.api import schemas
-from viva.api.deps import ServiceDep
+from viva.api.deps import BanksDep
 from viva.api.routes import responses
 from viva.domain.models import Bank
 
@@ -25,13 +25,13 @@ def _summary(b: Bank) -> schemas.BankSummary:
 
 
 @router.get("", response_model=schemas.BankList)
-def list_banks(service: ServiceDep) -> schemas.BankList:
-    return schemas.BankList(banks=[_summary(b) for b in service.banks.all()])
+def list_banks(banks: BanksDep) -> schemas.BankList:
+    return schemas.BankList(banks=[_summary(b) for b in banks.all()])
 
 
 @router.get("/{bank_id}", response_model=schemas.BankOut, responses=responses(404))
-def get_bank(bank_id: str, service: ServiceDep) -> schemas.BankOut:
-    b = service.banks.get(bank_id)
+def get_bank(bank_id: str, banks: BanksDep) -> schemas.BankOut:
+    b = banks.get(bank_id)
     return schemas.BankOut(
         **_summary(b).model_dump(),
         questions=[

@@ -5,14 +5,32 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from viva.api import schemas
-from viva.api.deps import ServiceDep
+from viva.api.deps import GradingDep
 from viva.api.routes import responses
+from viva.app.grading import AdHocPoint, AdHocQuestion
 from viva.domain.models import Grade
 
 router = APIRouter(prefix="/v1", tags=["grading"])
 
 
+def _adhoc(q: schemas.AdHocQuestion) -> AdHocQuestion:
+    points = None
+    if q.points:
+        points = [
+            AdHocPoint(text=p.text, id=p.id, weight=p.weight, alternatives=p.alternatives)
+            for p in q.points
+        ]
+    return AdHocQuestion(
+        prompt=q.prompt, reference_answer=q.reference_answer, points=points, topic=q.topic
+    )
+
+
 @router.post("/grade", response_model=Grade, responses=responses(404, 413, 422))
-def grade(body: schemas.GradeRequestIn, service: ServiceDep) -> Grade:
+def grade(body: schemas.GradeRequestIn, grading: GradingDep) -> Grade:
     """Grade against a bank question, or an ad-hoc question (points or a reference answer)."""
-    return service.grade_one(body)
+    return grading.grade(
+        body.answer,
+        bank_id=body.bank_id,
+        question_id=body.question_id,
+        question=_adhoc(body.question) if body.question is not None else None,
+    )

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from viva.api import schemas
 from viva.api.problems import problem
 from viva.api.routes import responses
+from viva.app.interviews import Interviews
 
 router = APIRouter(tags=["health"])
 
@@ -21,12 +22,14 @@ def healthz() -> schemas.Health:
 @router.get("/readyz", response_model=schemas.Ready, responses=responses(503))
 def readyz(request: Request) -> schemas.Ready | JSONResponse:
     """Ready to grade: the model is loaded and the database answers."""
-    service = getattr(request.app.state, "service", None)
-    if service is None:
+    interviews: Interviews | None = getattr(request.app.state, "interviews", None)
+    if interviews is None:
         return problem(503, "Not ready", "the grader is still loading", request)
     try:
-        ready: schemas.Ready = service.check_ready()
-        return ready
+        ready = interviews.readiness()
+        return schemas.Ready(
+            status="ready", model=ready.model, database=ready.database, llm=ready.llm
+        )
     except Exception as exc:
         return problem(
             503, "Not ready", f"the database is unreachable: {type(exc).__name__}", request

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from viva.api import schemas
-from viva.api.deps import IdempotencyKey, ServiceDep
+from viva.api.deps import IdempotencyKey, InterviewsDep
 from viva.api.routes import responses
-from viva.api.service import Outcome, current_question
+from viva.app.interviews import AskedQuestion, NewInterview, asked
 from viva.store import InterviewRecord
 
 router = APIRouter(prefix="/v1/interviews", tags=["interviews"])
@@ -24,25 +25,28 @@ def _progress(iv: InterviewRecord) -> schemas.Progress:
     )
 
 
+def _current(q: AskedQuestion | None) -> schemas.CurrentQuestion | None:
+    return schemas.CurrentQuestion(**asdict(q)) if q is not None else None
+
+
 def _created(iv: InterviewRecord) -> schemas.InterviewCreated:
-    state = iv.state
     return schemas.InterviewCreated(
         id=iv.id,
-        status=state.status,
+        status=iv.status,
         bank_id=iv.bank_id,
         bank_version=iv.bank_version,
         candidate=iv.candidate,
         feedback="llm" if iv.feedback == "llm" else "none",
         seed=iv.seed,
-        question=current_question(state, iv),
+        question=_current(asked(iv, iv.state.current)),
         progress=_progress(iv),
         created_at=iv.created_at,
     )
 
 
-def _replayable(outcome: Outcome, status: int = 200) -> JSONResponse:
-    headers = {"Idempotency-Replayed": "true"} if outcome.replayed else None
-    return JSONResponse(outcome.body, status_code=status, headers=headers)
+def _mark_replayed(response: Response, replayed: bool) -> None:
+    if replayed:
+        response.headers["Idempotency-Replayed"] = "true"
 
 
 @router.post(
@@ -52,16 +56,16 @@ def _replayable(outcome: Outcome, status: int = 200) -> JSONResponse:
     responses=responses(404, 409, 422),
 )
 def create_interview(
-    body: schemas.CreateInterview, service: ServiceDep, request: Request, response: Response
+    body: schemas.CreateInterview, service: InterviewsDep, request: Request, response: Response
 ) -> schemas.InterviewCreated:
     """Start an interview; the reply carries its first question."""
-    iv = service.create(body)
+    iv = service.create(NewInterview(**body.model_dump()))
     response.headers["Location"] = str(request.url_for("get_interview", interview_id=iv.id))
     return _created(iv)
 
 
 @router.get("/{interview_id}", response_model=schemas.InterviewOut, responses=responses(404))
-def get_interview(interview_id: str, service: ServiceDep) -> schemas.InterviewOut:
+def get_interview(interview_id: str, service: InterviewsDep) -> schemas.InterviewOut:
     """Status, the questions asked so far, answers and grades, and the current question."""
     iv = service.get(interview_id)
     state = iv.state
@@ -96,11 +100,14 @@ def get_interview(interview_id: str, service: ServiceDep) -> schemas.InterviewOu
 def submit_answer(
     interview_id: str,
     body: schemas.SubmitAnswer,
-    service: ServiceDep,
+    service: InterviewsDep,
+    response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> schemas.AnswerResult:
     """Grade the answer to the current question and return the next one (null at the end)."""
-    return _replayable(service.answer(interview_id, body, idempotency_key))
+    out = service.answer(interview_id, body.question_id, body.answer, idempotency_key)
+    _mark_replayed(response, out.replayed)
+    return schemas.AnswerResult(grade=out.grade, next_question=_current(out.next_question))
 
 
 @router.post(
@@ -110,12 +117,16 @@ def submit_answer(
 )
 def skip_question(
     interview_id: str,
-    service: ServiceDep,
+    service: InterviewsDep,
+    response: Response,
     body: Annotated[schemas.SkipQuestion | None, Body()] = None,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> schemas.SkipResult:
     """Skip the current question (it scores 0 in the report)."""
-    return _replayable(service.skip(interview_id, body or schemas.SkipQuestion(), idempotency_key))
+    question_id = body.question_id if body is not None else None
+    out = service.skip(interview_id, question_id, idempotency_key)
+    _mark_replayed(response, out.replayed)
+    return schemas.SkipResult(skipped=out.skipped, next_question=_current(out.next_question))
 
 
 @router.get(
@@ -128,7 +139,7 @@ def skip_question(
 )
 def get_report(
     interview_id: str,
-    service: ServiceDep,
+    service: InterviewsDep,
     format: Annotated[Literal["json", "md", "html"], Query()] = "json",
 ) -> Response:
     """The scored report, with reference answers revealed; JSON, Markdown or HTML."""

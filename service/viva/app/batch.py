@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from viva.adapters.answer_files import KNOWN, RawRow
+from viva.app.review import Item, Progress, Reviewer
 from viva.core.grader import Grader, GradeRequest
 from viva.core.report import build_report
 from viva.domain.models import Bank, Grade, QuestionReport, Report
@@ -114,6 +115,23 @@ def grade_rows(
         if on_done:
             on_done(done)
     return out
+
+
+def review_rows(
+    rows: Sequence[GradedRow], bank: Bank, reviewer: Reviewer, progress: Progress | None = None
+) -> None:
+    """For `viva grade --llm`: replace each graded row's grade with the reviewed one, in place.
+
+    Rows without a grade (row errors) are left alone.
+    """
+    todo: list[GradedRow] = []
+    items: list[Item] = []
+    for r in rows:
+        if r.grade is not None and r.answer is not None and r.question_id:
+            todo.append(r)
+            items.append((bank.question(r.question_id), r.answer, r.grade))
+    for row, grade in zip(todo, reviewer.review_many(items, progress), strict=True):
+        row.grade = grade
 
 
 def candidate_reports(rows: Sequence[GradedRow], bank: Bank) -> list[Report]:

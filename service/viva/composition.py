@@ -1,0 +1,156 @@
+"""The composition root: every collaborator built from Settings, in one place, once.
+
+The HTTP API (in its lifespan) and the CLI commands take the embedder, the grader, the banks,
+the LLM reviewer and the use cases from here, so they grade and review identically. Parts are
+built on first use: `viva rubric check` never loads the model, `viva grade` without `--llm`
+never builds an LLM client. Tests pass their own grader or judge to `Components`; everything
+else is built the production way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from viva.adapters.banks import BankRepository
+from viva.adapters.calibration_file import load_calibration
+from viva.app.grading import Grading
+from viva.app.interviews import Interviews
+from viva.app.review import Reviewer
+from viva.core.feedback import LLMJudge
+from viva.core.grader import Grader
+from viva.core.ports import Embedder
+from viva.settings import Settings, get_settings, registered
+
+if TYPE_CHECKING:
+    from viva.store import Repository
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_embedders: dict[tuple[str, str, str, int], Embedder] = {}
+_components: dict[Settings, Components] = {}
+
+
+def shared_embedder(settings: Settings) -> Embedder:
+    """The process's embedder for these settings: loading a model takes seconds, so every
+    `Components` with the same model shares one."""
+    from viva.adapters.embedder import create_embedder  # torch: only when grading is needed
+
+    s = settings
+    key = (s.embedding_provider, s.embedding_model, s.embedding_device, s.embedding_batch_size)
+    with _lock:
+        if key not in _embedders:
+            _embedders[key] = create_embedder(
+                s.embedding_provider,
+                s.embedding_model,
+                device=s.embedding_device,
+                batch_size=s.embedding_batch_size,
+            )
+        return _embedders[key]
+
+
+def build_judge(settings: Settings) -> LLMJudge | None:
+    """The LLM judge VIVA_LLM_* configure, or None when no LLM is configured.
+
+    Raises ConfigError naming the variable (an unknown VIVA_LLM_PROVIDER, a VIVA_LLM_PROMPT
+    with no template files), so a bad setting stops start-up instead of every review.
+    """
+    from viva.adapters.llm import JUDGES  # the openai client: only when an LLM is in play
+
+    factory = registered(JUDGES, settings.llm_provider, "VIVA_LLM_PROVIDER")
+    return factory(settings) if settings.llm_enabled else None
+
+
+class Components:
+    """Everything the edges need, for one Settings. Thread-safe; each part is built once."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        grader: Grader | None = None,
+        judge: LLMJudge | None = None,
+    ) -> None:
+        self.settings = settings
+        self._built: dict[str, object] = {}
+        self._lock = threading.RLock()
+        if grader is not None:
+            self._built["grader"] = grader
+        if judge is not None:
+            self._built["judge"] = judge
+
+    def _once(self, name: str, build: Callable[[], T]) -> T:
+        with self._lock:
+            if name not in self._built:
+                self._built[name] = build()
+            return self._built[name]  # type: ignore[return-value]
+
+    @property
+    def banks(self) -> BankRepository:
+        return self._once("banks", lambda: BankRepository(self.settings.rubrics_dir))
+
+    @property
+    def grader(self) -> Grader:
+        def build() -> Grader:
+            calibration = load_calibration(self.settings.calibration_file)
+            return Grader(shared_embedder(self.settings), calibration)
+
+        return self._once("grader", build)
+
+    @property
+    def judge(self) -> LLMJudge | None:
+        return self._once("judge", lambda: build_judge(self.settings))
+
+    @property
+    def reviewer(self) -> Reviewer:
+        s = self.settings
+        return self._once(
+            "reviewer",
+            lambda: Reviewer(self.judge, band=s.llm_band, concurrency=s.llm_concurrency),
+        )
+
+    @property
+    def grading(self) -> Grading:
+        return self._once(
+            "grading",
+            lambda: Grading(
+                self.grader, self.banks, max_answer_chars=self.settings.max_answer_chars
+            ),
+        )
+
+    def interviews(self, repo: Repository) -> Interviews:
+        """The interview use case over an open repository (the caller closes it)."""
+        return Interviews(
+            repo,
+            self.banks,
+            self.grader,
+            self.reviewer,
+            max_answer_chars=self.settings.max_answer_chars,
+        )
+
+    def open_repository(self) -> Repository:
+        """The database, migrated to the newest schema; close it with `Repository.close()`."""
+        from viva.store import Repository, open_database  # sqlalchemy: only for the service
+
+        return Repository(open_database(self.settings.resolved_database_url))
+
+    def check(self) -> None:
+        """Fail fast, with a message naming the setting, on what start-up would trip over:
+        the embedding provider, the banks, the LLM provider and prompt. Loads no model."""
+        from viva.adapters.embedder import REGISTRY
+
+        if "grader" not in self._built:
+            registered(REGISTRY, self.settings.embedding_provider, "VIVA_EMBEDDING_PROVIDER")
+        self.banks.all()  # loads and validates every bank
+        self.reviewer.health()  # builds the judge, which validates the LLM settings
+
+
+def get_components(settings: Settings | None = None) -> Components:
+    """The process's components for these settings (the environment's by default)."""
+    s = settings or get_settings()
+    with _lock:
+        if s not in _components:
+            _components[s] = Components(s)
+        return _components[s]
