@@ -152,6 +152,8 @@ def test_honest_answer_can_still_gain_within_the_band(
     fake_llm: FakeOpenAIServer, question: Question, grader: Grader
 ) -> None:
     """The guards must not make the LLM useless: a real paraphrase can be credited."""
+    # Without the bank's graded examples, which would already lift this answer to the top.
+    question = question.model_copy(update={"examples": ()})
     answer = (
         "Keras sits on top of a backend; since Keras 3 you can switch the backend between JAX, "
         "PyTorch and TensorFlow without touching the model code."

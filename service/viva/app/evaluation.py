@@ -15,24 +15,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from viva.core import scoring
 from viva.core.calibration import (
     FEATURES,
     Calibration,
-    Sample,
     best_threshold,
-    fit_samples,
+    fit_floor,
+    fit_misconception_threshold,
     predict_scores,
     with_fit,
 )
-from viva.core.grader import GradeFeatures, Grader, GradeRequest
-from viva.core.metrics import classification_report, regression_report
+from viva.core.grader import GradeFeatures, Grader, GradeRequest, to_sample
+from viva.core.metrics import classification_report, pearson, regression_report
 from viva.core.reference import points_from_reference
-from viva.domain.models import Question, RubricPoint
+from viva.domain.models import Bank, GradedExample, Question, RubricPoint
 from viva.errors import InvalidInputError
-
-ZERO_FLAGS = {"empty", "dont_know"}
 
 
 @dataclass(frozen=True)
@@ -42,9 +39,12 @@ class EvalItem:
     request: GradeRequest
     gold: float  # in [0, 1]
     label: bool | None  # correct/incorrect data
+    graders: tuple[float, ...] = ()  # each human grader's score in [0, 1], when the data has them
 
 
-def load_graded(path: Path) -> list[EvalItem]:
+def load_graded(path: Path, *, anchors: int = 0) -> list[EvalItem]:
+    """Graded rows. With `anchors` K, each question's first K rows (file order) become its
+    graded examples and are left out of the items, so metrics cover the other rows only."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -52,6 +52,7 @@ def load_graded(path: Path) -> list[EvalItem]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"{path}: cannot read: {exc}") from None
     questions: dict[str, Question] = {}
+    examples: dict[str, list[GradedExample]] = defaultdict(list)
     items: list[EvalItem] = []
     for n, line in enumerate(lines, start=1):
         if not line.strip():
@@ -82,17 +83,43 @@ def load_graded(path: Path) -> list[EvalItem]:
             gold = float(row["score"]) / max_score
         else:
             gold = 1.0 if label else 0.0
+        gold = min(max(gold, 0.0), 1.0)
+        answer = str(row["answer"])
+        taken = examples[qkey]
+        if (
+            len(taken) < anchors
+            and answer.strip()
+            and all(e.answer.strip() != answer.strip() for e in taken)
+        ):
+            taken.append(GradedExample(answer=answer, score=gold))
+            continue
+        graders: tuple[float, ...] = ()
+        raw = row.get("scores")
+        if isinstance(raw, list) and len(raw) >= 2 and row.get("max_score"):
+            graders = tuple(min(max(float(x) / float(row["max_score"]), 0.0), 1.0) for x in raw)
         items.append(
             EvalItem(
                 dataset,
                 qkey,
-                GradeRequest(questions[qkey], str(row["answer"]), dataset, ""),
-                min(max(gold, 0.0), 1.0),
+                GradeRequest(questions[qkey], answer, dataset, ""),
+                gold,
                 label,
+                graders,
             )
         )
     if not items:
         raise InvalidInputError(f"{path}: no rows")
+    if anchors:
+        with_examples = {
+            k: q.model_copy(update={"examples": tuple(examples[k])}) for k, q in questions.items()
+        }
+        items = [
+            replace(
+                it,
+                request=replace(it.request, question=with_examples[it.question_key]),
+            )
+            for it in items
+        ]
     return items
 
 
@@ -126,27 +153,45 @@ def compute_features(
     return out
 
 
-def to_sample(f: GradeFeatures, target: float, cal: Calibration) -> Sample:
-    names = list(FEATURES)
-    x = np.asarray([[pf.values.get(n, 0.0) for n in names] for pf in f.points], dtype=np.float64)
-    w = np.asarray([p.weight for p in f.request.question.points], dtype=np.float64)
-    zero = bool(ZERO_FLAGS & set(f.flags)) or not f.spans
-    return Sample(x, w, target, zero=zero, cap=cal.keyword_cap if f.keyword_list else None)
-
-
 def fit(
     items: Sequence[EvalItem], feats: Sequence[GradeFeatures], base: Calibration, name: str
 ) -> Calibration:
+    """Weights, bias and floor fitted to the human scores (and a pass threshold for labels);
+    every other field is `base`'s."""
     samples = [to_sample(f, it.gold, base) for it, f in zip(items, feats, strict=True)]
-    w, b = fit_samples(samples, FEATURES)
-    digest = hashlib.sha1(f"{name}:{w.round(6).tolist()}:{b:.6f}".encode()).hexdigest()[:8]
-    cal = with_fit(base, FEATURES, w, b, id=f"fit-{digest}", fitted_on=name)
+    w, b, floor = fit_floor(samples, FEATURES)
+    digest = hashlib.sha1(f"{name}:{w.round(6).tolist()}:{b:.6f}:{floor}".encode()).hexdigest()[:8]
+    cal = with_fit(base, FEATURES, w, b, id=f"fit-{digest}", fitted_on=name, floor=floor)
     labelled = [(s, it.label) for s, it in zip(samples, items, strict=True) if it.label is not None]
     if labelled:
-        scores = predict_scores([s for s, _ in labelled], w, b)
+        scores = predict_scores([s for s, _ in labelled], w, b, floor)
         t, _ = best_threshold(list(scores), [bool(lab) for _, lab in labelled])
         cal = replace(cal, pass_threshold=round(t, 4))
     return cal
+
+
+def fit_misconceptions(grader: Grader, banks: Sequence[Bank], cal: Calibration) -> Calibration:
+    """The misconception threshold, fitted on the banks' graded examples: those tagged with a
+    misconception should fire it, and no other example should fire any."""
+    sims: list[float] = []
+    point_sims: list[float] = []
+    shown: list[bool] = []
+    for bank in banks:
+        for q in bank.questions:
+            if not (q.examples and q.misconceptions):
+                continue
+            bare = q.model_copy(update={"examples": ()})
+            feats = grader.features_many([GradeRequest(bare, ex.answer) for ex in q.examples])
+            for ex, f in zip(q.examples, feats, strict=True):
+                for m, (sim, _, point_sim) in zip(
+                    q.misconceptions, f.misconception_sims, strict=True
+                ):
+                    sims.append(sim)
+                    point_sims.append(point_sim)
+                    shown.append(ex.misconception == m.id)
+    t, f1 = fit_misconception_threshold(sims, point_sims, shown)
+    fitted_on = f"{cal.fitted_on}; misconceptions: {sum(shown)} tagged examples (F1 {f1:.3f})"
+    return replace(cal, misconception_threshold=round(t, 4), fitted_on=fitted_on)
 
 
 def scores(grader: Grader, feats: Sequence[GradeFeatures], cal: Calibration) -> list[float]:
@@ -163,11 +208,19 @@ def report(
     if len(groups) > 1:
         groups["overall"] = list(range(len(items)))
     out: dict[str, dict[str, float]] = {}
-    threshold = cal.pass_threshold if cal.pass_threshold is not None else 0.5
+    threshold = cal.pass_threshold if cal.pass_threshold is not None else scoring.COVERED
     for name, idx in groups.items():
         pred = [predicted[i] for i in idx]
         gold = [items[i].gold for i in idx]
         metrics = regression_report(pred, gold)
+        graded_twice = [i for i in idx if len(items[i].graders) >= 2]
+        if graded_twice and len(graded_twice) == len(idx):
+            # Like with like: Viva against each single grader, next to grader against grader.
+            a = [items[i].graders[0] for i in idx]
+            b = [items[i].graders[1] for i in idx]
+            metrics["pearson_grader_a"] = pearson(pred, a)
+            metrics["pearson_grader_b"] = pearson(pred, b)
+            metrics["pearson_a_vs_b"] = pearson(a, b)
         labels = [items[i].label for i in idx]
         if all(lab is not None for lab in labels):
             metrics.update(

@@ -158,12 +158,15 @@ def _print_summary(graded: list[Any], bank: Any) -> None:
     Console(width=max(100, Console().width)).print(table)
 
 
-def _eval_setup(data: Path, calibration: Path | None) -> tuple[Any, Any, Any, Any]:
+def _eval_setup(
+    data: Path | list[Path], calibration: Path | None, anchors: int = 0
+) -> tuple[Any, Any, Any, Any]:
     from viva.adapters.calibration_file import load_calibration
     from viva.app.evaluation import compute_features, load_graded
     from viva.composition import get_components
 
-    items = load_graded(data)
+    paths = data if isinstance(data, list) else [data]
+    items = [it for path in paths for it in load_graded(path, anchors=anchors)]
     grader = get_components().grader
     cal = load_calibration(calibration) if calibration else grader.calibration
     with _progress(len(items), "embedding") as advance:
@@ -175,19 +178,33 @@ def _eval_setup(data: Path, calibration: Path | None) -> tuple[Any, Any, Any, An
 @handle_errors
 def calibrate(
     data: Annotated[
-        Path,
+        list[Path],
         typer.Argument(
-            help="Graded JSONL: question, reference_answer, answer, score (+max_score) or label."
+            help="Graded JSONL files: question, reference_answer, answer, score (+max_score) "
+            "or label."
         ),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Calibration JSON to write.")],
+    banks: Annotated[
+        bool,
+        typer.Option(
+            "--banks/--no-banks",
+            help="Also fit the misconception threshold on the banks' graded examples.",
+        ),
+    ] = True,
 ) -> None:
-    """Fit the similarity→coverage mapping (and a pass threshold for labels) to human grades."""
+    """Fit the similarity→coverage mapping (and a pass threshold for labels) to human grades,
+    from scratch: nothing is inherited from the calibration in use."""
     from viva.adapters.calibration_file import save_calibration
-    from viva.app.evaluation import fit, report, scores
+    from viva.app.evaluation import fit, fit_misconceptions, report, scores
+    from viva.composition import get_components
+    from viva.core.calibration import Calibration
 
-    items, grader, base, feats = _eval_setup(data, None)
-    cal = fit(items, feats, base, data.name)
+    items, grader, _, feats = _eval_setup(data, None)
+    cal = fit(items, feats, Calibration(), ", ".join(p.name for p in data))
+    if banks:
+        bank_repo = get_components().banks
+        cal = fit_misconceptions(grader, bank_repo.all(), cal)
     save_calibration(cal, output)
     typer.echo(
         f"wrote {output} ({cal.id}); weights {dict(cal.weights)}, bias {cal.bias}"
@@ -214,6 +231,14 @@ def evaluate(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the figures as JSON.")
     ] = None,
+    anchors: Annotated[
+        int,
+        typer.Option(
+            "--anchors",
+            min=0,
+            help="Use each question's first K rows as its graded examples; report on the rest.",
+        ),
+    ] = 0,
 ) -> None:
     """Grade every row and report agreement with the human grades, per data set and overall."""
     from viva.app.evaluation import cross_validate as run_cv
@@ -221,13 +246,15 @@ def evaluate(
 
     if cross_validate not in (None, "question", "dataset"):
         raise InvalidInputError("--cross-validate takes 'question' or 'dataset'")
-    items, grader, cal, feats = _eval_setup(data, calibration)
+    items, grader, cal, feats = _eval_setup(data, calibration, anchors)
     if cross_validate:
         predicted = run_cv(grader, items, feats, cal, by=cross_validate)
     else:
         predicted = scores(grader, feats, cal)
     figures = report(items, predicted, cal)
     mode = f"held out by {cross_validate}" if cross_validate else f"calibration {cal.id}"
+    if anchors:
+        mode += f", {anchors} anchors per question"
     typer.echo(f"{data.name}: {len(items)} answers, {mode}")
     _print_metrics(figures)
     if json_out:
@@ -243,6 +270,8 @@ def evaluate(
 
 def _print_metrics(figures: dict[str, dict[str, float]]) -> None:
     cols = ["n", "pearson", "spearman", "rmse", "qwk", "accuracy", "macro_f1"]
+    if any("pearson_a_vs_b" in m for m in figures.values()):
+        cols += ["pearson_grader_a", "pearson_grader_b", "pearson_a_vs_b"]
     width = max(len("set"), *(len(n) for n in figures))
     typer.echo("  ".join([f"{'set':<{width}}", *(f"{c:>9}" for c in cols)]))
     for name, m in figures.items():

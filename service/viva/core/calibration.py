@@ -32,10 +32,10 @@ class Calibration:
     id: str = "builtin-0"
     weights: Mapping[str, float] = field(default_factory=lambda: {"semantic": 12.0, "lexical": 2.0})
     bias: float = -7.5
-    misconception_threshold: float = 0.72
-    off_topic_threshold: float = 0.15
-    keyword_cap: float = 0.35
-    evidence_min: float = 0.25
+    misconception_threshold: float = scoring.MISCONCEPTION
+    off_topic_threshold: float = scoring.OFF_TOPIC
+    keyword_cap: float = scoring.KEYWORD_CAP
+    evidence_min: float = scoring.EVIDENCE_MIN
     pass_threshold: float | None = None  # for correct/incorrect data: score >= this is "correct"
     floor: float = 0.0  # fitted: probabilities below it mean "not made" (scoring.rescale)
     fitted_on: str = ""
@@ -114,6 +114,31 @@ def best_threshold(scores: Sequence[float], labels: Sequence[bool]) -> tuple[flo
     for t in np.unique(np.round(s, 4)):
         f = macro_f1(y, s >= t)
         if f > best_f:
+            best_t, best_f = float(t), f
+    return best_t, best_f
+
+
+def fit_misconception_threshold(
+    sims: Sequence[float], point_sims: Sequence[float], shown: Sequence[bool]
+) -> tuple[float, float]:
+    """The cosine from which a misconception fires, chosen for F1 on graded examples.
+
+    One row per (example, misconception): the best span's similarity to the misconception, that
+    span's similarity to the nearest rubric point, and whether a person tagged the example with
+    this misconception. A misconception fires when the span is closer to it than the threshold
+    and closer to it than to any point (the grader's rule).
+    """
+    s = np.asarray(sims, dtype=np.float64)
+    closer = s > np.asarray(point_sims, dtype=np.float64)
+    y = np.asarray(shown, dtype=bool)
+    if not y.any():
+        raise ValueError("no graded example shows a misconception: nothing to fit on")
+    best_t, best_f = scoring.MISCONCEPTION, -1.0
+    for t in np.unique(np.round(s[y], 4)):
+        pred = closer & (s >= t)
+        tp = float((pred & y).sum())
+        f = 2 * tp / (float(pred.sum()) + float(y.sum()))
+        if f > best_f + 1e-12:
             best_t, best_f = float(t), f
     return best_t, best_f
 

@@ -536,8 +536,8 @@ class Grader:
         misconceptions: list[MisconceptionResult],
     ) -> tuple[list[PointResult], list[MisconceptionResult], Anchoring]:
         """Moves the grade onto the question's human scale. Coverages move with the score (one
-        ratio for all), so the points covered, the score and its label keep agreeing; each
-        point's `embedding_coverage` keeps the unanchored value."""
+        ratio for all), so the points covered, the score and its label keep agreeing; the
+        unanchored score stays in `anchoring.raw_score`."""
         q = f.request.question
         data = self._anchors(q, cal)
         assert f.answer_vec is not None
@@ -545,8 +545,9 @@ class Grader:
         target = anchors.anchored(raw, data.scale, pull)
         ratio = target / raw
         points = [
-            p.model_copy(update={"coverage": round(min(p.coverage * ratio, 1.0), scoring.ROUND)})
+            p.model_copy(update={"coverage": c, "embedding_coverage": c})
             for p in points
+            for c in [round(min(p.coverage * ratio, 1.0), scoring.ROUND)]
         ]
         points = [
             p

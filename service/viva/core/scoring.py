@@ -43,6 +43,22 @@ def label(score_value: float) -> Label:
     return "partial" if score_value >= PASSING else "needs work"
 
 
+# --- declared defaults of a calibration (fitting leaves them as they are) -------------------
+
+KEYWORD_CAP = 0.25
+"""A bare list of terms shows vocabulary, not understanding: no point earns more than this,
+so a keyword list scores at most this much, however long."""
+
+EVIDENCE_MIN = PARTIAL
+"""A span is shown as a point's evidence only from partial coverage up."""
+
+OFF_TOPIC = 0.15
+"""A best span-to-question/point cosine below this (MiniLM) is unrelated text."""
+
+MISCONCEPTION = 0.72
+"""Span-to-misconception cosine from which a misconception fires, until `viva calibrate
+--banks` fits it on the banks' graded examples that show a misconception."""
+
 # --- off-topic answers ----------------------------------------------------------------------
 
 OFF_TOPIC_INCIDENTAL = 0.2
