@@ -239,6 +239,14 @@ def evaluate(
             help="Use each question's first K rows as its graded examples; report on the rest.",
         ),
     ] = 0,
+    folds: Annotated[
+        int,
+        typer.Option(
+            "--folds",
+            min=2,
+            help="With --cross-validate: at most this many folds (questions are never split).",
+        ),
+    ] = 50,
 ) -> None:
     """Grade every row and report agreement with the human grades, per data set and overall."""
     from viva.app.evaluation import cross_validate as run_cv
@@ -248,7 +256,7 @@ def evaluate(
         raise InvalidInputError("--cross-validate takes 'question' or 'dataset'")
     items, grader, cal, feats = _eval_setup(data, calibration, anchors)
     if cross_validate:
-        predicted = run_cv(grader, items, feats, cal, by=cross_validate)
+        predicted = run_cv(grader, items, feats, cal, by=cross_validate, max_folds=folds)
     else:
         predicted = scores(grader, feats, cal)
     figures = report(items, predicted, cal)

@@ -26,6 +26,16 @@ Slug = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_computed(cls, data: Any) -> Any:
+        """Stored JSON carries computed fields (`covered`, `label`); they are derived, so they
+        are recomputed on load, never trusted."""
+        computed = cls.model_computed_fields
+        if computed and isinstance(data, dict) and computed.keys() & data.keys():
+            data = {k: v for k, v in data.items() if k not in computed}
+        return data
+
 
 class RubricPoint(_Strict):
     """One gradable idea. `alternatives` are other ways a candidate may say it."""
@@ -213,14 +223,6 @@ class PointResult(_Strict):
     embedding_coverage: float | None = None  # before any LLM adjustment
     llm_verdict: Verdict | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _drop_computed(cls, data: Any) -> Any:
-        """Stored grades carry `covered`; it is derived, so it is recomputed, never trusted."""
-        if isinstance(data, dict) and "covered" in data:
-            data = {k: v for k, v in data.items() if k != "covered"}
-        return data
-
     @computed_field  # type: ignore[prop-decorator]
     @property
     def covered(self) -> bool:
@@ -290,13 +292,6 @@ class Grade(_Strict):
     feedback_status: FeedbackStatus = "off"
     feedback_reason: str | None = None
     feedback: Feedback | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _drop_computed(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "label" in data:
-            data = {k: v for k, v in data.items() if k != "label"}
-        return data
 
     @computed_field  # type: ignore[prop-decorator]
     @property
