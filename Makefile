@@ -6,7 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: run serve demo test lint typecheck bench install system-deps clean
+ASAG ?= ../shared/data/asag
+
+.PHONY: run serve demo test lint typecheck bench install system-deps clean calibration agreement
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +38,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check service tests bench
 	$(BIN)/ruff format --check service tests bench
 	$(BIN)/mypy
+
+## Rebuild the shipped calibration from scratch (SemEval-2013 labels + the banks' graded examples).
+calibration: $(STAMP)
+	$(BIN)/viva calibrate $(ASAG)/semeval2013_scientsbank_2way_train.jsonl \
+		$(ASAG)/semeval2013_beetle_2way_train.jsonl -o service/viva/data/calibration.json
+
+## Regenerate the README's agreement table (docs/agreement*) with `viva eval`.
+agreement: $(STAMP)
+	$(BIN)/python scripts/agreement.py --data $(ASAG)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_grader.py

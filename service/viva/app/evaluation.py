@@ -15,10 +15,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from viva.core import scoring
 from viva.core.calibration import (
     FEATURES,
     Calibration,
+    best_floor,
     best_threshold,
     fit_floor,
     fit_misconception_threshold,
@@ -170,28 +173,36 @@ def fit(
     return cal
 
 
-def fit_misconceptions(grader: Grader, banks: Sequence[Bank], cal: Calibration) -> Calibration:
-    """The misconception threshold, fitted on the banks' graded examples: those tagged with a
-    misconception should fire it, and no other example should fire any."""
+def fit_on_banks(grader: Grader, banks: Sequence[Bank], cal: Calibration) -> Calibration:
+    """What the banks' graded examples decide: the floor under which a rubric point counts as
+    not made (for the fitted weights), and the misconception threshold (examples tagged with a
+    misconception should fire it, and no other example should fire any)."""
     sims: list[float] = []
     point_sims: list[float] = []
     shown: list[bool] = []
+    samples = []
     for bank in banks:
         for q in bank.questions:
-            if not (q.examples and q.misconceptions):
+            if not q.examples:
                 continue
             bare = q.model_copy(update={"examples": ()})
             feats = grader.features_many([GradeRequest(bare, ex.answer) for ex in q.examples])
             for ex, f in zip(q.examples, feats, strict=True):
-                for m, (sim, _, point_sim) in zip(
-                    q.misconceptions, f.misconception_sims, strict=True
-                ):
+                samples.append(to_sample(f, ex.score, cal))
+                for m, (sim, _, p_sim) in zip(q.misconceptions, f.misconception_sims, strict=True):
                     sims.append(sim)
-                    point_sims.append(point_sim)
+                    point_sims.append(p_sim)
                     shown.append(ex.misconception == m.id)
+    if not samples:
+        raise InvalidInputError("no bank has graded examples to fit on")
+    w = np.asarray([cal.weights.get(n, 0.0) for n in FEATURES])
+    floor, _ = best_floor(samples, w, cal.bias)
     t, f1 = fit_misconception_threshold(sims, point_sims, shown)
-    fitted_on = f"{cal.fitted_on}; misconceptions: {sum(shown)} tagged examples (F1 {f1:.3f})"
-    return replace(cal, misconception_threshold=round(t, 4), fitted_on=fitted_on)
+    fitted_on = (
+        f"{cal.fitted_on}; floor and misconception threshold: {len(samples)} graded bank "
+        f"examples ({sum(shown)} showing a misconception, F1 {f1:.3f})"
+    )
+    return replace(cal, floor=floor, misconception_threshold=round(t, 4), fitted_on=fitted_on)
 
 
 def scores(grader: Grader, feats: Sequence[GradeFeatures], cal: Calibration) -> list[float]:

@@ -189,14 +189,15 @@ def calibrate(
         bool,
         typer.Option(
             "--banks/--no-banks",
-            help="Also fit the misconception threshold on the banks' graded examples.",
+            help="Also fit the floor and the misconception threshold on the banks' graded "
+            "examples.",
         ),
     ] = True,
 ) -> None:
     """Fit the similarity→coverage mapping (and a pass threshold for labels) to human grades,
     from scratch: nothing is inherited from the calibration in use."""
     from viva.adapters.calibration_file import save_calibration
-    from viva.app.evaluation import fit, fit_misconceptions, report, scores
+    from viva.app.evaluation import fit, fit_on_banks, report, scores
     from viva.composition import get_components
     from viva.core.calibration import Calibration
 
@@ -204,7 +205,7 @@ def calibrate(
     cal = fit(items, feats, Calibration(), ", ".join(p.name for p in data))
     if banks:
         bank_repo = get_components().banks
-        cal = fit_misconceptions(grader, bank_repo.all(), cal)
+        cal = fit_on_banks(grader, bank_repo.all(), cal)
     save_calibration(cal, output)
     typer.echo(
         f"wrote {output} ({cal.id}); weights {dict(cal.weights)}, bias {cal.bias}"

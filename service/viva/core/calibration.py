@@ -225,6 +225,20 @@ def fit_floor(
     return best[1], best[2], best[3]
 
 
+def best_floor(
+    samples: Sequence[Sample], w: npt.NDArray[np.float64], b: float
+) -> tuple[float, float]:
+    """The floor (from FLOORS) with the lowest squared error for fixed weights: where a point
+    counts as not made at all, on answers graded against real rubric points."""
+    usable = [s for s in samples if not s.zero and len(s.x)]
+    if not usable:
+        raise ValueError("no gradable answers to fit a floor on")
+    gold = np.asarray([s.target for s in usable])
+    errs = [(float(np.mean((predict_scores(usable, w, b, f) - gold) ** 2)), f) for f in FLOORS]
+    err, floor = min(errs)
+    return floor, err
+
+
 def fit_samples(
     samples: Sequence[Sample], names: Sequence[str], *, l2: float = 1e-3, floor: float = 0.0
 ) -> tuple[npt.NDArray[np.float64], float]:
