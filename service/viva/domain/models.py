@@ -335,6 +335,11 @@ class TopicScore(_Strict):
     answered: int
     total: int
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def label(self) -> scoring.Label:
+        return scoring.label(self.score)
+
 
 class Report(_Strict):
     """A candidate's result: overall, per topic, per question, and what to study next."""
@@ -351,3 +356,14 @@ class Report(_Strict):
     flags: list[str] = []
     model: str | None = None
     grader_version: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def label(self) -> scoring.Label:
+        return scoring.label(self.overall)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def scale(self) -> dict[str, float]:
+        """Where the labels change, for charts that draw the lines (core/scoring.py)."""
+        return {"passing": scoring.PASSING, "strong": scoring.STRONG}

@@ -47,8 +47,12 @@
   }
 
   const pct = (x) => `${Math.round((Number(x) || 0) * 100)}%`;
-  const band = (x) => (x >= 0.75 ? "good" : x >= 0.5 ? "fair" : "poor");
-  const BAND_LABEL = { good: "Strong", fair: "Partial", poor: "Needs work" };
+  // Labels and where they change come from the API (core/scoring.py); the page never
+  // re-derives them, it only colours them.
+  const LABEL_BAND = { strong: "good", partial: "fair", "needs work": "poor" };
+  const band = (label) => LABEL_BAND[label] || "poor";
+  const LABEL_TEXT = { strong: "Strong", partial: "Partial", "needs work": "Needs work" };
+  const pointBand = (p) => (p.covered === true ? "good" : Number(p.coverage) > 0 ? "fair" : "poor");
 
   let idCounter = 0;
   const uid = (prefix) => `${prefix}-${++idCounter}`;
@@ -608,20 +612,22 @@
     restates_question: "Mostly restates the question",
     off_topic: "Off topic",
     truncated: "Answer was cut to the length limit",
+    vague: "Vague: nothing specific enough to check",
+    contradicts: "States the opposite of a key point",
   };
 
-  function scoreBadge(score, testid) {
-    const b = band(score);
+  function scoreBadge(score, label, testid) {
+    const b = band(label);
     return h(
       "div",
       { class: `score score--${b}`, dataset: { testid, score: String(score) } },
       h("span", { class: "score__value", text: pct(score) }),
-      h("span", { class: "score__band", text: BAND_LABEL[b] }),
+      h("span", { class: "score__band", text: LABEL_TEXT[label] || "Needs work" }),
     );
   }
 
-  function meter(value, label) {
-    const fill = h("span", { class: `meter__fill meter__fill--${band(value)}` });
+  function meter(value, label, bandName) {
+    const fill = h("span", { class: `meter__fill meter__fill--${bandName}` });
     fill.style.width = `${Math.max(0, Math.min(1, value)) * 100}%`;
     return h("span", { class: "meter", role: "img", "aria-label": label || pct(value) }, fill);
   }
@@ -640,7 +646,7 @@
       h(
         "header",
         { class: "grade__head" },
-        scoreBadge(grade.score, "grade-score"),
+        scoreBadge(grade.score, grade.label, "grade-score"),
         h(
           "div",
           { class: "grade__summary" },
@@ -651,6 +657,11 @@
     );
     if (flags.length) {
       card.append(h("ul", { class: "flags", "aria-label": "Flags" }, ...flags.map((f) => h("li", { class: `flag flag--${f}`, text: FLAG_TEXT[f] || String(f).replace(/_/g, " ") }))));
+    }
+    const near = grade.anchoring && grade.anchoring.nearest;
+    if (near && near.weight >= 0.5) {
+      const what = near.note ? `: ${near.note}` : "";
+      card.append(h("p", { class: "muted", dataset: { testid: "nearest-example" }, text: `Close to a graded example that scored ${pct(near.score)}${what}` }));
     }
     if (opts.answer !== undefined) {
       const ans = opts.answer;
@@ -684,7 +695,7 @@
                   h(
                     "span",
                     { class: "point__meta" },
-                    meter(p.coverage, `Coverage ${pct(p.coverage)}`),
+                    meter(p.coverage, `Coverage ${pct(p.coverage)}`, pointBand(p)),
                     ` ${pct(p.coverage)} covered`,
                     p.llm_verdict ? ` · model says ${p.llm_verdict}` : "",
                     p.evidence ? "" : " · no single sentence",
@@ -714,7 +725,7 @@
                   "span",
                   { class: "point__body" },
                   h("span", { class: "point__text", text: p.text }),
-                  Number(p.coverage) > 0.05 ? h("span", { class: "point__meta" }, meter(p.coverage, `Coverage ${pct(p.coverage)}`), ` ${pct(p.coverage)} covered`) : null,
+                  Number(p.coverage) > 0.05 ? h("span", { class: "point__meta" }, meter(p.coverage, `Coverage ${pct(p.coverage)}`, pointBand(p)), ` ${pct(p.coverage)} covered`) : null,
                 ),
               ),
             ),
@@ -930,8 +941,8 @@
         "div",
         { class: "overview__score" },
         h("h2", { id: "overall-heading", class: "visually-hidden", text: "Overall score" }),
-        ring(r.overall),
-        h("p", { class: "overview__caption" }, h("span", { class: "muted", text: "Overall" }), h("strong", { text: BAND_LABEL[band(r.overall)] })),
+        ring(r.overall, r.label),
+        h("p", { class: "overview__caption" }, h("span", { class: "muted", text: "Overall" }), h("strong", { text: LABEL_TEXT[r.label] || "Needs work" })),
       ),
       h("div", { class: "overview__chart" }, h("h2", { class: "section-title", id: "topics-heading", text: "By topic" }), h("div", { id: "topic-chart" })),
     );
@@ -952,11 +963,11 @@
     return [overall, lists, questions];
   }
 
-  function ring(score) {
+  function ring(score, label) {
     const r = 52;
     const c = 2 * Math.PI * r;
     const v = Math.max(0, Math.min(1, Number(score) || 0));
-    const arc = svg("circle", { cx: 60, cy: 60, r, class: `ring__arc ring__arc--${band(v)}`, "stroke-dasharray": `${(c * v).toFixed(2)} ${c.toFixed(2)}`, transform: "rotate(-90 60 60)" });
+    const arc = svg("circle", { cx: 60, cy: 60, r, class: `ring__arc ring__arc--${band(label)}`, "stroke-dasharray": `${(c * v).toFixed(2)} ${c.toFixed(2)}`, transform: "rotate(-90 60 60)" });
     return h(
       "div",
       { class: "ring", dataset: { testid: "overall-score", score: String(score) } },
@@ -972,10 +983,10 @@
     const width = Math.round(box.clientWidth) || 420;
     if (box.dataset.width === String(width)) return;
     box.dataset.width = String(width);
-    box.replaceChildren(topicChart(state.reportCache.topics || [], Math.max(240, width)));
+    box.replaceChildren(topicChart(state.reportCache.topics || [], Math.max(240, width), state.reportCache.scale || {}));
   }
 
-  function topicChart(topics, width) {
+  function topicChart(topics, width, scale) {
     if (!topics.length) return h("p", { class: "muted", text: "No topics." });
     const W = width;
     const labelH = 18;
@@ -991,7 +1002,7 @@
     const x0 = 0;
     const barW = W - 56;
     // Guides at the "partial" and "strong" thresholds.
-    for (const g of [0.5, 0.75]) {
+    for (const g of [scale.passing, scale.strong].filter((x) => typeof x === "number")) {
       chart.append(svg("line", { x1: x0 + barW * g, x2: x0 + barW * g, y1: 4, y2: H - 8, class: "chart__guide" }));
     }
     topics.forEach((t, i) => {
@@ -1004,7 +1015,7 @@
           svg("text", { x: x0, y: y + 13, class: "chart__label", text: t.topic }),
           svg("text", { x: x0 + barW, y: y + 13, class: "chart__sub", "text-anchor": "end", text: `${t.answered}/${t.total} answered` }),
           svg("rect", { x: x0, y: y + labelH, width: barW, height: barH, rx: 4, class: "chart__track" }),
-          svg("rect", { x: x0, y: y + labelH, width: Math.max(v * barW, v > 0 ? 3 : 0), height: barH, rx: 4, class: `chart__bar chart__bar--${band(v)}` }),
+          svg("rect", { x: x0, y: y + labelH, width: Math.max(v * barW, v > 0 ? 3 : 0), height: barH, rx: 4, class: `chart__bar chart__bar--${band(t.label)}` }),
           svg("text", { x: W, y: y + labelH + barH - 2, class: "chart__value", "text-anchor": "end", text: pct(v) }),
         ),
       );
@@ -1080,7 +1091,7 @@
         h(
           "div",
           { class: "grade grade--none", dataset: { testid: "grade-card" } },
-          h("header", { class: "grade__head" }, scoreBadge(0, "grade-score"), h("div", { class: "grade__summary" }, h("p", { class: "muted", text: q.error ? `Not graded: ${q.error}` : `${STATUS_TEXT[q.status] || "Not answered"} — counts as 0.` }))),
+          h("header", { class: "grade__head" }, scoreBadge(0, "needs work", "grade-score"), h("div", { class: "grade__summary" }, h("p", { class: "muted", text: q.error ? `Not graded: ${q.error}` : `${STATUS_TEXT[q.status] || "Not answered"} — counts as 0.` }))),
           q.reference_answer ? h("div", { class: "grade__section reference" }, h("h4", { text: "Reference answer" }), h("p", { text: q.reference_answer })) : null,
         ),
       );
