@@ -363,6 +363,11 @@ class Grader:
         )
         rubric = self._rubric_tokens(q, q_stems)
         recall_of, precision = rubric.align(answer_toks, answer_toks.weights(q_stems))
+        flags = list(p.flags)
+        if spans and self._restates_whole(p, spans, vecs, q_stems):
+            # A paraphrase of the question earns nothing, however near the points it sounds.
+            flags.append("restates_question")
+            spans, vecs = [], np.zeros((0, 1), dtype=np.float32)
         points: list[PointFeatures] = []
         best_point_sim_per_span = np.full(len(spans), -1.0)
         topical = -1.0
@@ -391,13 +396,31 @@ class Grader:
             topical = max(topical, q_sim)
         return GradeFeatures(
             request=p.request,
-            flags=list(p.flags),
+            flags=flags,
             keyword_list=p.keyword_list,
             points=points,
             topical=topical if spans else None,
             misconception_sims=self._misconception_sims(q, spans, vecs, best_point_sim_per_span),
             spans=spans,
         )
+
+    def _restates_whole(
+        self, p: _Prepared, spans: list[Span], vecs: FloatArray, q_stems: set[str]
+    ) -> bool:
+        """Every sentence nearer the question than any rubric phrasing, and no point's words."""
+        if "restates_question" in p.flags:
+            return False
+        q = p.request.question
+        bounds = {(s.start, s.end) for s in p.sentences}
+        rows = [i for i, sp in enumerate(spans) if (sp.start, sp.end) in bounds]
+        if not rows:
+            return False
+        sent = vecs[rows]
+        phrasings = [t for pt in q.points for t in (pt.text, *pt.alternatives)]
+        q_sims = (sent @ self.embed_texts([q.prompt]).T)[:, 0]
+        p_sims = (sent @ self.embed_texts(phrasings).T).max(axis=1)
+        lexical = [_recall(ph, p.allowed_stems, q_stems) for ph in phrasings]
+        return guards.restates_whole(q_sims.tolist(), p_sims.tolist(), lexical)
 
     def features_many(self, requests: Sequence[GradeRequest]) -> list[GradeFeatures]:
         """The model-dependent half of grading; `from_features` finishes it for any calibration."""
