@@ -88,7 +88,8 @@ _INJECTION = re.compile(
     r"|\b(?:expected|final|fair|deserved|suggested|recommended|my|your|overall|total)\s+"
     rf"(?:rating|score|grade|marks?)\b[^.!?\n]{{0,20}}?(?:{_SCALE}|{_LETTER})"
     r"|\b(?:deserves?|merits?|warrants?|worth|should\s+get|must\s+get|should\s+receive)\s+"
-    rf"(?:an?\s+|the\s+)?(?:{_SCALE}(?=\s*(?:[.!,;)]|$|points?|marks?))|{_TOP}\s+{_MARK_NOUN}|"
+    rf"(?:an?\s+|the\s+)?(?:{_SCALE}(?=\s*(?:[.!,;)]|$|points?|marks?))|{_TOP}\s+(?:possible\s+)?"
+    rf"{_MARK_NOUN}|"
     rf"{_LETTER}|a\s+pass\b|passing\b)"
     rf"|\b(?:this|my|the)\s+{_ANSWER}\s+(?:is|was|should\s+be|must\s+be|will\s+be|counts\s+as)\s+"
     r"(?:\w+\s+){0,2}?(?:correct|complete|perfect|flawless|excellent|(?:a\s+)?pass(?:ing)?)"
@@ -100,6 +101,27 @@ _INJECTION = re.compile(
     r"requirements?)\s+(?:here\s+|in\s+this\s+\w+\s+)?(?:are\s+|is\s+|have\s+been\s+|"
     r"has\s+been\s+|counts?\s+as\s+|should\s+count\s+as\s+)?"
     r"(?:covered|met|satisfied|fulfilled|addressed)"
+    rf"|\b(?:grade|score|mark|rating)\s+(?:for|of|on)\s+(?:this|my|the)\s+{_ANSWER}\s+"
+    r"(?:is|should\s+be|must\s+be|will\s+be|=)"
+    r"|\b(?:mark|grade|score|rate|count|treat|consider)\s+(?:it\s+)?as\s+(?:fully\s+)?"
+    r"(?:correct|right|complete|perfect|excellent|covered|passed|a\s+pass)\b"
+    r"|\b(?:mark|count|treat|consider)\s+(?:all|every|each)\s+(?:of\s+)?(?:the\s+)?(?:rubric\s+)?"
+    r"(?:points?|criteri(?:on|a)|items?)\s+as\b"
+    r"|\b(?:do\s+not|don'?t|never|no\s+need\s+to|please\s+don'?t)\s+(?:deduct|subtract|take\s+off|"
+    r"take\s+away|penali[sz]e|dock|lower|reduce|remove)\s+(?:any\s+|my\s+|the\s+)?(?:points?|marks?|"
+    r"credit|score|grade|me)\b"
+    r"|\blet\s+me\s+pass\b|\bpass\s+me\b"
+    r"|\bi\s+(?:really\s+)?(?:need|want|deserve|must\s+have|hope\s+(?:for|to\s+get))\s+"
+    r"(?:(?:a\s+|an\s+|the\s+)?(?:good|high|top|full|passing|perfect|better|decent)\s+"
+    r"(?:grade|mark|marks|score|points)|(?:to\s+)?pass)\b"
+    rf"|\bi\s*(?:am|'m)\s+(?:the|a|an|your)\s+(?:\w+\s+)?{_GRADER}\b"
+    r"|\b(?:approved|verified|validated|confirmed|checked|endorsed)\s+(?:by|with)\s+(?:the|my|a|an|"
+    rf"your)\s+(?:\w+\s+)?(?:{_GRADER}|(?:ai|llm|assistant|chatbot|gpt))\b"
+    r"|\b(?:respond|reply|answer|output|return|say|print|write)\s+(?:only\s+)?(?:with\s+)?"
+    r"[\"'“‘](?:correct|pass|passed|yes|full\s+marks|10/10|100%?|1\.0)[\"'”’]"
+    r"|^\W*(?:ten|five|twenty|hundred)\s+(?:out\s+of|of)\s+(?:ten|five|twenty|hundred)\b"
+    r"|^\W*(?:override|admin|root|sudo|debug|policy|output|score)\s*[:>]"
+    rf"|^\W*(?:ai|assistant|chatbot|gpt|llm|bot)\s*[,:!]"
     # Fake system, rubric or model lines.
     r"|^\W*(?:system|assistant|developer|grader|evaluator|examiner|marker|rubric|grading|"
     r"instructions?|admin|committee\s+note|marking\s+(?:note|scheme|key)|note\s+to\s+(?:the\s+)?"
@@ -121,7 +143,10 @@ _INJECTION = re.compile(
     r"|\b(?:consid[ée]rez|notez|comptez|marquez)\b[^.!?\n]{0,30}\bcomme\s+(?:correcte?|juste)"
     r"|\b(?:puntuaci[óo]n|nota|calificaci[óo]n|pontua[çc][ãa]o|punteggio|voto)\s+"
     r"(?:m[áa]xima|m[áa]ximo|massim[oa]|perfecta|completa)\b|\btodos\s+los\s+puntos\b"
-    r"|\b(?:marque|marca|califique|considere|cuente)\b[^.!?\n]{0,30}\bcomo\s+correct[ao]",
+    r"|\b(?:marque|marca|califique|considere|cuente)\b[^.!?\n]{0,30}\bcomo\s+correct[ao]"
+    r"|\b(?:bewerte|bewerten|werte|markiere|z[äa]hle)\b[^.!?\n]{0,30}\bals\s+(?:richtig|korrekt|"
+    r"vollst[äa]ndig)"
+    r"|\b(?:punteggio|voto)\s+pieno\b|\b(?:volle|maximale)\s+(?:punten|score)\b",
     re.IGNORECASE,
 )
 
@@ -237,7 +262,14 @@ _VAGUE_WORDS = frozenset(
     benefits advantage advantages impact matter matters worth strong optimal balance goal needs
     need factors factor aspect aspects situation approach technique method tool tools support
     successful achieve certain appropriate suitable relevant different particular whole huge
-    saves save effort proper kind sort type types""".split()
+    saves save effort proper kind sort type types concept concepts role part area field topic
+    principle notion practice world real everyone people developers companies industry project
+    projects team understand understanding well effectively successfully easily naturally clearly
+    definitely certainly often typically mostly quite pretty major core central fundamental basic
+    necessary ensure sure outcome outcomes success value valuable beneficial problems issues
+    challenges context scenario considerations handle deal manage job task purpose related
+    involved involves several numerous wise clever ideal reliable excellent perfect modern
+    everything anything interesting nowadays today everyday plays play""".split()
 )
 
 MIN_VAGUE_WORDS = 2
