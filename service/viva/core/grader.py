@@ -367,8 +367,26 @@ class Grader:
     def _features(self, p: _Prepared, token_embs: Sequence[TokenEmbeddings]) -> GradeFeatures:
         q = p.request.question
         spans, vecs = self._span_vectors(p, token_embs)
+        flags = list(p.flags)
+        sentences = p.sentences
+        pleading = self._sounds_like_injection(p.sentences, spans, vecs)
+        if pleading:
+            # Same meaning as text addressed to the grader: it earns nothing, like a regex hit.
+            if "prompt_injection" not in flags:
+                flags.append("prompt_injection")
+            keep = [
+                i
+                for i, sp in enumerate(spans)
+                if not any(sp.start < j.end and j.start < sp.end for j in pleading)
+            ]
+            spans = [spans[i] for i in keep]
+            vecs = vecs[keep] if keep else np.zeros((0, 1), dtype=np.float32)
+            sentences = [s for s in sentences if s not in pleading]
+        allowed = (
+            {w for s in sentences for w in content_stems(s.text)} if pleading else p.allowed_stems
+        )
         q_stems = set(content_stems(q.prompt))
-        ranges = [(s.start, s.end) for s in p.sentences]
+        ranges = [(s.start, s.end) for s in sentences]
         answer_toks = _concat(
             [
                 _tokens_of(p.request.answer[ws:we], te, ranges, shift=ws)
@@ -377,6 +395,10 @@ class Grader:
         )
         rubric = self._rubric_tokens(q, q_stems)
         recall_of, precision = rubric.align(answer_toks, answer_toks.weights(q_stems))
+        if spans and self._restates_whole(p, spans, vecs, q_stems, allowed):
+            # A paraphrase of the question earns nothing, however near the points it sounds.
+            flags.append("restates_question")
+            spans, vecs = [], np.zeros((0, 1), dtype=np.float32)
         points: list[PointFeatures] = []
         best_point_sim_per_span = np.full(len(spans), -1.0)
         topical = -1.0
@@ -391,7 +413,7 @@ class Grader:
             si, pi = np.unravel_index(int(np.argmax(sims)), sims.shape)
             sim = float(sims[si, pi])
             topical = max(topical, sim)
-            lexical = max(_recall(ph, p.allowed_stems, q_stems) for ph in phrasings)
+            lexical = max(_recall(ph, allowed, q_stems) for ph in phrasings)
             recall = max(recall_of.get(ph, 0.0) for ph in phrasings)
             values = {
                 "semantic": sim,
@@ -412,7 +434,7 @@ class Grader:
             answer_vec = (pooled / max(float(np.linalg.norm(pooled)), 1e-9)).astype(np.float32)
         return GradeFeatures(
             request=p.request,
-            flags=list(p.flags),
+            flags=flags,
             keyword_list=p.keyword_list,
             points=points,
             topical=topical if spans else None,
@@ -420,6 +442,41 @@ class Grader:
             spans=spans,
             answer_vec=answer_vec,
         )
+
+    def _sounds_like_injection(
+        self, sentences: list[Span], spans: list[Span], vecs: FloatArray
+    ) -> list[Span]:
+        """Sentences whose meaning is near a prototype of text addressed to the grader."""
+        rows = {(sp.start, sp.end): i for i, sp in enumerate(spans)}
+        hit = [(s, rows[(s.start, s.end)]) for s in sentences if (s.start, s.end) in rows]
+        if not hit:
+            return []
+        sims = vecs[[i for _, i in hit]] @ self.embed_texts(guards.INJECTION_PROTOTYPES).T
+        best = sims.max(axis=1)
+        return [s for (s, _), b in zip(hit, best, strict=True) if b >= guards.INJECTION_SIMILARITY]
+
+    def _restates_whole(
+        self,
+        p: _Prepared,
+        spans: list[Span],
+        vecs: FloatArray,
+        q_stems: set[str],
+        allowed: set[str],
+    ) -> bool:
+        """Every sentence nearer the question than any rubric phrasing, and no point's words."""
+        if "restates_question" in p.flags:
+            return False
+        q = p.request.question
+        bounds = {(s.start, s.end) for s in p.sentences}
+        rows = [i for i, sp in enumerate(spans) if (sp.start, sp.end) in bounds]
+        if not rows:
+            return False
+        sent = vecs[rows]
+        phrasings = [t for pt in q.points for t in (pt.text, *pt.alternatives)]
+        q_sims = (sent @ self.embed_texts([q.prompt]).T)[:, 0]
+        p_sims = (sent @ self.embed_texts(phrasings).T).max(axis=1)
+        lexical = [_recall(ph, allowed, q_stems) for ph in phrasings]
+        return guards.restates_whole(q_sims.tolist(), p_sims.tolist(), lexical)
 
     def features_many(self, requests: Sequence[GradeRequest]) -> list[GradeFeatures]:
         """The model-dependent half of grading; `from_features` finishes it for any calibration."""

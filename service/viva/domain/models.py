@@ -196,6 +196,7 @@ Flag = Literal[
     "prompt_injection",
     "keyword_list",
     "restates_question",
+    "vague",
     "off_topic",
     "truncated",
 ]
