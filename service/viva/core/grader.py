@@ -206,7 +206,22 @@ def to_sample(f: GradeFeatures, target: float, cal: Calibration) -> Sample:
     x = np.asarray([[pf.values.get(n, 0.0) for n in FEATURES] for pf in f.points], dtype=np.float64)
     w = np.asarray([p.weight for p in f.request.question.points], dtype=np.float64)
     zero = not f.spans or is_off_topic(f, cal)
-    return Sample(x, w, target, zero=zero, cap=cal.keyword_cap if f.keyword_list else None)
+    return Sample(x, w, target, zero=zero, cap=coverage_cap(f, cal))
+
+
+def is_vague(f: GradeFeatures) -> bool:
+    """Filler with no rubric point's words: see guards.is_vague."""
+    return bool(f.spans) and guards.is_vague(
+        f.request.answer,
+        f.request.question.prompt,
+        [pf.values.get("lexical", 0.0) for pf in f.points],
+    )
+
+
+def coverage_cap(f: GradeFeatures, cal: Calibration) -> float | None:
+    """Keyword lists and vague filler show words, not understanding: no point earns more than
+    the keyword cap, so the answer scores at most that."""
+    return cal.keyword_cap if (f.keyword_list or is_vague(f)) else None
 
 
 def question_fingerprint(question: Question) -> str:
@@ -506,13 +521,15 @@ class Grader:
         off_topic = is_off_topic(f, cal)
         if off_topic:
             flags.append("off_topic")
+        elif is_vague(f):
+            flags.append("vague")
         points: list[PointResult] = []
         for pt, pf in zip(q.points, f.points, strict=True):
             gradable = pf.evidence is not None and not off_topic
             cov = scoring.point_coverage(
                 cal.coverage(pf.values) if gradable else 0.0,
                 gradable=gradable,
-                cap=cal.keyword_cap if f.keyword_list else None,
+                cap=coverage_cap(f, cal),
             )
             points.append(
                 PointResult(
@@ -597,6 +614,7 @@ class Grader:
         unanchored score stays in `anchoring.raw_score`."""
         q = f.request.question
         data = self._anchors(q, cal)
+        cap = coverage_cap(f, cal) or 1.0  # anchoring never lifts a capped answer
         assert f.answer_vec is not None
         pull = anchors.neighbour_pull(list(data.vecs @ f.answer_vec), data.scores)
         target = anchors.anchored(raw, data.scale, pull)
@@ -604,7 +622,7 @@ class Grader:
         points = [
             p.model_copy(update={"coverage": c, "embedding_coverage": c})
             for p in points
-            for c in [round(min(p.coverage * ratio, 1.0), scoring.ROUND)]
+            for c in [round(min(p.coverage * ratio, 1.0, cap), scoring.ROUND)]
         ]
         points = [
             p
