@@ -89,21 +89,20 @@ def test_reference_becomes_one_point_and_blank_reference_is_refused() -> None:
         points_from_reference("  ... ")
 
 
-def test_fit_floor_finds_the_not_made_level_and_zeroes_below_it() -> None:
+def test_floor_zeroes_coverage_below_what_unrelated_answers_get() -> None:
     from viva.core import scoring
-    from viva.core.calibration import fit_floor
+    from viva.core.calibration import null_floor
 
     rng = np.random.default_rng(2)
-    true_w, true_b, true_floor = np.array([6.0, 2.0]), -4.0, 0.3
-    samples = []
-    for _ in range(150):
-        x = rng.uniform(0, 1, size=(int(rng.integers(1, 4)), 2))
-        wts = rng.uniform(0.5, 2, size=len(x))
-        cov = scoring.rescale(predict(true_w, true_b, x), true_floor)
-        samples.append(Sample(x, wts, float(cov @ wts / wts.sum())))
-    w, b, floor = fit_floor(samples, ["a", "b"], l2=0.0)
-    assert floor == pytest.approx(true_floor)
-    pred = predict_scores(samples, w, b, floor)
-    assert np.abs(pred - [s.target for s in samples]).max() < 0.05
-    cal = Calibration(weights={"lexical": 6.0, "align_recall": 2.0}, bias=-4.0, floor=0.3)
+    null = rng.uniform(0.1, 0.3, 1000)  # coverage of points by answers to other questions
+    floor = null_floor(null)
+    assert floor == pytest.approx(0.1 + 0.2 * scoring.NULL_QUANTILE, abs=0.01)
+    cal = Calibration(weights={"lexical": 6.0, "align_recall": 2.0}, bias=-4.0, floor=floor)
     assert cal.coverage({"lexical": 0.1, "align_recall": 0.1}) == 0.0  # "not made", not 3%
+    made = cal.coverage({"lexical": 0.9, "align_recall": 0.9})
+    assert made == pytest.approx(1 / (1 + np.exp(-(6 * 0.9 + 2 * 0.9 - 4))))  # unchanged above
+    # Fitting sees the same floor as serving.
+    x = np.array([[0.1, 0.1], [0.9, 0.9]])
+    sample = Sample(x, np.ones(2), 0.0)
+    (served,) = predict_scores([sample], np.array([6.0, 2.0]), -4.0, floor)
+    assert served == pytest.approx(made / 2)

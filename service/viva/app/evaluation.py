@@ -21,10 +21,10 @@ from viva.core import scoring
 from viva.core.calibration import (
     FEATURES,
     Calibration,
-    best_floor,
     best_threshold,
-    fit_floor,
     fit_misconception_threshold,
+    fit_samples,
+    null_floor,
     predict_scores,
     with_fit,
 )
@@ -159,12 +159,13 @@ def compute_features(
 def fit(
     items: Sequence[EvalItem], feats: Sequence[GradeFeatures], base: Calibration, name: str
 ) -> Calibration:
-    """Weights, bias and floor fitted to the human scores (and a pass threshold for labels);
-    every other field is `base`'s."""
+    """Weights and bias fitted to the human scores (and a pass threshold for labels), under
+    `base`'s floor; every other field is `base`'s."""
     samples = [to_sample(f, it.gold, base) for it, f in zip(items, feats, strict=True)]
-    w, b, floor = fit_floor(samples, FEATURES)
+    floor = base.floor
+    w, b = fit_samples(samples, FEATURES, floor=floor)
     digest = hashlib.sha1(f"{name}:{w.round(6).tolist()}:{b:.6f}:{floor}".encode()).hexdigest()[:8]
-    cal = with_fit(base, FEATURES, w, b, id=f"fit-{digest}", fitted_on=name, floor=floor)
+    cal = with_fit(base, FEATURES, w, b, id=f"fit-{digest}", fitted_on=name)
     labelled = [(s, it.label) for s, it in zip(samples, items, strict=True) if it.label is not None]
     if labelled:
         scores = predict_scores([s for s, _ in labelled], w, b, floor)
@@ -174,35 +175,54 @@ def fit(
 
 
 def fit_on_banks(grader: Grader, banks: Sequence[Bank], cal: Calibration) -> Calibration:
-    """What the banks' graded examples decide: the floor under which a rubric point counts as
-    not made (for the fitted weights), and the misconception threshold (examples tagged with a
-    misconception should fire it, and no other example should fire any)."""
+    """What the banks decide, for the fitted weights: the floor (coverage that a point gets from
+    answers to the bank's other questions, which never make it, reads 0%), and the
+    misconception threshold (graded examples tagged with a misconception should fire it, and
+    no other example should fire any). Then the pass threshold is refitted under the floor."""
     sims: list[float] = []
     point_sims: list[float] = []
     shown: list[bool] = []
-    samples = []
+    null: list[float] = []
     for bank in banks:
+        answers = [(q.id, ex.answer) for q in bank.questions for ex in q.examples]
         for q in bank.questions:
             if not q.examples:
                 continue
             bare = q.model_copy(update={"examples": ()})
-            feats = grader.features_many([GradeRequest(bare, ex.answer) for ex in q.examples])
-            for ex, f in zip(q.examples, feats, strict=True):
-                samples.append(to_sample(f, ex.score, cal))
+            own = grader.features_many([GradeRequest(bare, ex.answer) for ex in q.examples])
+            for ex, f in zip(q.examples, own, strict=True):
                 for m, (sim, _, p_sim) in zip(q.misconceptions, f.misconception_sims, strict=True):
                     sims.append(sim)
                     point_sims.append(p_sim)
                     shown.append(ex.misconception == m.id)
-    if not samples:
+            others = [a for qid, a in answers if qid != q.id][:: max(1, len(answers) // 40)]
+            for f in grader.features_many([GradeRequest(bare, a) for a in others]):
+                null.extend(cal.coverage(pf.values) for pf in f.points if pf.evidence is not None)
+    if not null:
         raise InvalidInputError("no bank has graded examples to fit on")
-    w = np.asarray([cal.weights.get(n, 0.0) for n in FEATURES])
-    floor, _ = best_floor(samples, w, cal.bias)
+    floor = null_floor(null)
     t, f1 = fit_misconception_threshold(sims, point_sims, shown)
     fitted_on = (
-        f"{cal.fitted_on}; floor and misconception threshold: {len(samples)} graded bank "
-        f"examples ({sum(shown)} showing a misconception, F1 {f1:.3f})"
+        f"{cal.fitted_on}; floor: {len(null)} point coverages from answers to other questions "
+        f"(quantile {scoring.NULL_QUANTILE}); misconception threshold: {sum(shown)} graded "
+        f"examples showing a misconception (F1 {f1:.3f})"
     )
     return replace(cal, floor=floor, misconception_threshold=round(t, 4), fitted_on=fitted_on)
+
+
+def refit_pass_threshold(
+    items: Sequence[EvalItem], feats: Sequence[GradeFeatures], cal: Calibration
+) -> Calibration:
+    """The pass threshold for labelled data, under `cal` as it now is (its floor included)."""
+    labelled = [(f, it.label) for it, f in zip(items, feats, strict=True) if it.label is not None]
+    if not labelled:
+        return cal
+    w = np.asarray([cal.weights.get(n, 0.0) for n in FEATURES])
+    samples = [to_sample(f, 0.0, cal) for f, _ in labelled]
+    t, _ = best_threshold(
+        list(predict_scores(samples, w, cal.bias, cal.floor)), [bool(x) for _, x in labelled]
+    )
+    return replace(cal, pass_threshold=round(t, 4))
 
 
 def scores(grader: Grader, feats: Sequence[GradeFeatures], cal: Calibration) -> list[float]:

@@ -197,7 +197,7 @@ def calibrate(
     """Fit the similarity→coverage mapping (and a pass threshold for labels) to human grades,
     from scratch: nothing is inherited from the calibration in use."""
     from viva.adapters.calibration_file import save_calibration
-    from viva.app.evaluation import fit, fit_on_banks, report, scores
+    from viva.app.evaluation import fit, fit_on_banks, refit_pass_threshold, report, scores
     from viva.composition import get_components
     from viva.core.calibration import Calibration
 
@@ -206,6 +206,7 @@ def calibrate(
     if banks:
         bank_repo = get_components().banks
         cal = fit_on_banks(grader, bank_repo.all(), cal)
+        cal = refit_pass_threshold(items, feats, cal)
     save_calibration(cal, output)
     typer.echo(
         f"wrote {output} ({cal.id}); weights {dict(cal.weights)}, bias {cal.bias}"

@@ -37,13 +37,13 @@ class Calibration:
     keyword_cap: float = scoring.KEYWORD_CAP
     evidence_min: float = scoring.EVIDENCE_MIN
     pass_threshold: float | None = None  # for correct/incorrect data: score >= this is "correct"
-    floor: float = 0.0  # fitted: probabilities below it mean "not made" (scoring.rescale)
+    floor: float = 0.0  # fitted (null_floor): coverage below it means "not made" (scoring.floored)
     fitted_on: str = ""
 
     def coverage(self, features: Mapping[str, float]) -> float:
         z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
         p = 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
-        return float(scoring.rescale(p, self.floor))
+        return float(scoring.floored(p, self.floor))
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -201,42 +201,16 @@ def _scores_from_stack(
 ) -> npt.NDArray[np.float64]:
     if len(x) == 0:
         return np.zeros(n)
-    cov = np.asarray(scoring.rescale(predict(w, b, x), floor))
+    cov = scoring.floored(predict(w, b, x), floor)
     return scoring.scores(np.minimum(cov, cap), pw, owner, n)
 
 
-FLOORS = (0.0, 0.1, 0.2, 0.3, 0.4)
-"""The floors `fit_floor` tries: each refits the weights, the lowest error wins."""
-
-
-def fit_floor(
-    samples: Sequence[Sample], names: Sequence[str], *, l2: float = 1e-3
-) -> tuple[npt.NDArray[np.float64], float, float]:
-    """Weights, bias and floor minimising squared error of whole-answer scores."""
-    best: tuple[float, npt.NDArray[np.float64], float, float] | None = None
-    usable = [s for s in samples if not s.zero and len(s.x)]
-    gold = np.asarray([s.target for s in usable])
-    for floor in FLOORS:
-        w, b = fit_samples(samples, names, l2=l2, floor=floor)
-        err = float(np.mean((predict_scores(usable, w, b, floor) - gold) ** 2))
-        if best is None or err < best[0] - 1e-9:
-            best = (err, w, b, floor)
-    assert best is not None
-    return best[1], best[2], best[3]
-
-
-def best_floor(
-    samples: Sequence[Sample], w: npt.NDArray[np.float64], b: float
-) -> tuple[float, float]:
-    """The floor (from FLOORS) with the lowest squared error for fixed weights: where a point
-    counts as not made at all, on answers graded against real rubric points."""
-    usable = [s for s in samples if not s.zero and len(s.x)]
-    if not usable:
-        raise ValueError("no gradable answers to fit a floor on")
-    gold = np.asarray([s.target for s in usable])
-    errs = [(float(np.mean((predict_scores(usable, w, b, f) - gold) ** 2)), f) for f in FLOORS]
-    err, floor = min(errs)
-    return floor, err
+def null_floor(null_coverage: Sequence[float]) -> float:
+    """The floor from coverages that points get from answers to other questions (which never
+    make them): NULL_QUANTILE of those read 0%."""
+    if not len(null_coverage):
+        raise ValueError("no answers to other questions to set the floor from")
+    return round(float(np.quantile(np.asarray(null_coverage), scoring.NULL_QUANTILE)), 4)
 
 
 def fit_samples(

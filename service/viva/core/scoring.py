@@ -55,6 +55,10 @@ EVIDENCE_MIN = PARTIAL
 OFF_TOPIC = 0.15
 """A best span-to-question/point cosine below this (MiniLM) is unrelated text."""
 
+NULL_QUANTILE = 0.9
+"""The floor is set so that this share of answers to other questions read 0% on a point: what
+an answer that does not address a point typically still gets, it does not keep."""
+
 MISCONCEPTION = 0.72
 """Span-to-misconception cosine from which a misconception fires, until `viva calibrate
 --banks` fits it on the banks' graded examples that show a misconception."""
@@ -88,13 +92,11 @@ def clamp01(x: float) -> float:
     return min(max(x, 0.0), 1.0)
 
 
-def rescale(p: npt.ArrayLike, floor: float) -> FloatArray:
-    """The calibrated probability with its floor taken off: below `floor` a point is not made
-    at all and reads 0%, not "35% covered" (soft alignment never drops to zero on its own)."""
+def floored(p: npt.ArrayLike, floor: float) -> FloatArray:
+    """Coverage below the floor is "not made" and reads 0%, not "19% covered": soft token
+    alignment never drops to zero on its own, so unrelated text keeps a little coverage."""
     arr = np.asarray(p, dtype=np.float64)
-    if floor <= 0:
-        return arr
-    return np.asarray(np.clip((arr - floor) / (1.0 - floor), 0.0, 1.0), dtype=np.float64)
+    return np.where(arr >= floor, arr, 0.0) if floor > 0 else arr
 
 
 def is_covered(coverage: float) -> bool:
