@@ -106,3 +106,18 @@ def test_floor_zeroes_coverage_below_what_unrelated_answers_get() -> None:
     sample = Sample(x, np.ones(2), 0.0)
     (served,) = predict_scores([sample], np.array([6.0, 2.0]), -4.0, floor)
     assert served == pytest.approx(made / 2)
+
+
+def test_misconception_threshold_is_the_lowest_with_enough_precision() -> None:
+    from viva.core import scoring
+    from viva.core.calibration import fit_misconception_threshold
+
+    # Tagged examples sit at 0.70-0.90; untagged ones reach 0.72 (one false fire below 0.75).
+    sims = [0.90, 0.80, 0.75, 0.70, 0.72, 0.60, 0.50, 0.95]
+    point_sims = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.99]  # the last is closer to a point
+    shown = [True, True, True, True, False, False, False, False]
+    t, recall = fit_misconception_threshold(sims, point_sims, shown)
+    assert t == 0.75 and recall == 0.75  # 0.70 would let the untagged 0.72 fire: precision 0.8
+    assert scoring.MISCONCEPTION_PRECISION > 0.8
+    never, r0 = fit_misconception_threshold([0.9, 0.8], [0.1, 0.1], [False, True])
+    assert (never, r0) == (1.0, 0.0)

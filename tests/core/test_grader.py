@@ -202,3 +202,26 @@ def test_adhoc_questions_get_a_stable_version(grader: Grader) -> None:
     changed = QUESTION.model_copy(update={"prompt": "Explain dropout."})
     c = grader.grade(changed, GOOD).provenance.bank_version
     assert a == b != c
+
+
+def test_a_stated_misconception_contradicts_the_point_it_denies(grader: Grader) -> None:
+    """Misconceptions are wrong versions of rubric points: stating one names the point it
+    denies, and when that statement was the point's evidence, the point earns nothing."""
+    wrong = "Dropout also removes neurons when making predictions at inference time."
+    # Without a link in the bank, the point whose words are closest (here, by word overlap)...
+    assert grader._misconception_links(QUESTION) == {"test-time": "random-zero"}
+    # ...so banks say which point a misconception denies.
+    (m,) = QUESTION.misconceptions
+    linked = QUESTION.model_copy(
+        update={"misconceptions": (m.model_copy(update={"contradicts": "inference"}),)}
+    )
+    assert grader._misconception_links(linked) == {"test-time": "inference"}
+    g = grader.grade(linked, wrong)
+    assert {m.id for m in g.misconceptions if m.triggered} == {"test-time"}
+    p = {p.id: p for p in g.points}["inference"]
+    assert g.contradicts == ["inference"] and "contradicts" in g.flags
+    assert p.contradiction is not None and "predictions" in p.contradiction.text
+    assert p.coverage == 0.0 and p.evidence is None and not p.covered
+    # A correct answer contradicts nothing.
+    ok = grader.grade(linked, GOOD)
+    assert ok.contradicts == [] and "contradicts" not in ok.flags

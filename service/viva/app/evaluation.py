@@ -201,11 +201,12 @@ def fit_on_banks(grader: Grader, banks: Sequence[Bank], cal: Calibration) -> Cal
     if not null:
         raise InvalidInputError("no bank has graded examples to fit on")
     floor = null_floor(null)
-    t, f1 = fit_misconception_threshold(sims, point_sims, shown)
+    t, recall = fit_misconception_threshold(sims, point_sims, shown)
     fitted_on = (
         f"{cal.fitted_on}; floor: {len(null)} point coverages from answers to other questions "
         f"(quantile {scoring.NULL_QUANTILE}); misconception threshold: {sum(shown)} graded "
-        f"examples showing a misconception (F1 {f1:.3f})"
+        f"examples showing a misconception (recall {recall:.3f} at precision "
+        f">= {scoring.MISCONCEPTION_PRECISION})"
     )
     return replace(cal, floor=floor, misconception_threshold=round(t, 4), fitted_on=fitted_on)
 

@@ -121,26 +121,26 @@ def best_threshold(scores: Sequence[float], labels: Sequence[bool]) -> tuple[flo
 def fit_misconception_threshold(
     sims: Sequence[float], point_sims: Sequence[float], shown: Sequence[bool]
 ) -> tuple[float, float]:
-    """The cosine from which a misconception fires, chosen for F1 on graded examples.
+    """The cosine from which a misconception fires, fitted on graded examples: the lowest
+    threshold whose firings are right at least MISCONCEPTION_PRECISION of the time (a false
+    "you said X" on a correct answer costs more trust than a miss). Returns it and its recall.
 
     One row per (example, misconception): the best span's similarity to the misconception, that
     span's similarity to the nearest rubric point, and whether a person tagged the example with
-    this misconception. A misconception fires when the span is closer to it than the threshold
-    and closer to it than to any point (the grader's rule).
+    this misconception. A misconception fires when the span is at least the threshold and closer
+    to it than to any point (the grader's rule).
     """
     s = np.asarray(sims, dtype=np.float64)
     closer = s > np.asarray(point_sims, dtype=np.float64)
     y = np.asarray(shown, dtype=bool)
     if not y.any():
         raise ValueError("no graded example shows a misconception: nothing to fit on")
-    best_t, best_f = scoring.MISCONCEPTION, -1.0
-    for t in np.unique(np.round(s[y], 4)):
+    for t in np.unique(np.round(s[closer], 4)):  # ascending: the first that holds has most recall
         pred = closer & (s >= t)
         tp = float((pred & y).sum())
-        f = 2 * tp / (float(pred.sum()) + float(y.sum()))
-        if f > best_f + 1e-12:
-            best_t, best_f = float(t), f
-    return best_t, best_f
+        if tp and tp / float(pred.sum()) >= scoring.MISCONCEPTION_PRECISION:
+            return float(t), tp / float(y.sum())
+    return 1.0, 0.0  # nothing fires reliably enough: never fire
 
 
 def with_fit(

@@ -251,6 +251,7 @@ class Grader:
         self._tok_cache: BoundedCache[str, _Tokens] = BoundedCache(cache_size)
         self._rubric_cache: BoundedCache[tuple[str, ...], _RubricTokens] = BoundedCache(4096)
         self._anchor_cache: BoundedCache[tuple[str, str], _Anchors] = BoundedCache(1024)
+        self._link_cache: BoundedCache[str, dict[str, str]] = BoundedCache(4096)
         self._model_lock = threading.Lock()
 
     # --- public -----------------------------------------------------------------------
@@ -558,10 +559,15 @@ class Grader:
                     evidence=span if hit else None,
                 )
             )
+        links = self._misconception_links(q)
+        points = _contradicted(points, misconceptions, links)
         raw = scoring.score(points)  # coverage alone: anchoring moves coverage, not penalties
         anchoring = None
         if anchor and q.examples and raw > 0 and f.answer_vec is not None:
             points, misconceptions, anchoring = self._anchor(f, cal, raw, points, misconceptions)
+            points = _contradicted(points, misconceptions, links)
+        if any(p.contradiction is not None for p in points):
+            flags.append("contradicts")
         return Grade(
             question_id=q.id,
             score=scoring.score(points, [m.applied_penalty for m in misconceptions]),
@@ -578,6 +584,33 @@ class Grader:
                 calibration=cal.id,
             ),
         )
+
+    def _misconception_links(self, q: Question) -> dict[str, str]:
+        """Which point each misconception denies: the bank's `contradicts`, else the point
+        whose phrasings are most like it.
+
+        A misconception is a wrong version of something the rubric says, so an answer that
+        states it contradicts that point ("you said X; the rubric says Y")."""
+        if not q.misconceptions:
+            return {}
+        if all(m.contradicts for m in q.misconceptions):
+            return {m.id: m.contradicts for m in q.misconceptions if m.contradicts}
+        key = question_fingerprint(q)
+        cached = self._link_cache.get(key)
+        if cached is not None:
+            return cached
+        mvecs = self.embed_texts([m.text for m in q.misconceptions])
+        best = np.full(len(q.misconceptions), -2.0)
+        links: dict[str, str] = {}
+        for pt in q.points:
+            sims = (mvecs @ self.embed_texts([pt.text, *pt.alternatives]).T).max(axis=1)
+            for j, m in enumerate(q.misconceptions):
+                if sims[j] > best[j]:
+                    best[j] = sims[j]
+                    links[m.id] = pt.id
+        links.update({m.id: m.contradicts for m in q.misconceptions if m.contradicts})
+        self._link_cache.put(key, links)
+        return links
 
     # --- anchors ----------------------------------------------------------------------
 
@@ -665,6 +698,26 @@ class Grader:
             i = int(np.argmax(sims[:, j]))
             out.append((float(sims[i, j]), spans[i], float(point_sims[i])))
         return out
+
+
+def _contradicted(
+    points: list[PointResult], misconceptions: list[MisconceptionResult], links: dict[str, str]
+) -> list[PointResult]:
+    """A point the answer contradicts (it states a misconception that denies the point) records
+    what was said; when that statement was the point's own evidence, the point earns nothing,
+    since a wrong statement in the rubric's words is not coverage."""
+    said = {links[m.id]: m.evidence for m in misconceptions if m.triggered and m.id in links}
+    out: list[PointResult] = []
+    for p in points:
+        span = said.get(p.id)
+        if span is not None and p.contradiction is None:
+            update: dict[str, object] = {"contradiction": span}
+            ev = p.evidence
+            if ev is None or (ev.start < span.end and span.start < ev.end):
+                update.update(coverage=0.0, embedding_coverage=0.0, evidence=None, matched=None)
+            p = p.model_copy(update=update)
+        out.append(p)
+    return out
 
 
 def _fire(

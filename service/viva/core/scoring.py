@@ -63,6 +63,10 @@ MISCONCEPTION = 0.72
 """Span-to-misconception cosine from which a misconception fires, until `viva calibrate
 --banks` fits it on the banks' graded examples that show a misconception."""
 
+MISCONCEPTION_PRECISION = 0.9
+"""A fitted misconception threshold must be right this often on graded examples: telling a
+candidate "you said X" about a correct answer costs more trust than missing a wrong one."""
+
 # --- off-topic answers ----------------------------------------------------------------------
 
 OFF_TOPIC_INCIDENTAL = 0.2

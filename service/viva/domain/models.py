@@ -59,6 +59,7 @@ class Misconception(_Strict):
     id: str = Slug
     text: str = Field(min_length=3)
     penalty: float = Field(default=0.1, gt=0, le=1)
+    contradicts: str | None = None  # the id of the point this claim denies, if any
 
 
 # --- graded examples (anchors) --------------------------------------------------------------
@@ -156,6 +157,13 @@ class Question(_Strict):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"duplicate point/misconception ids: {', '.join(dupes)}")
+        points = [p.id for p in self.points]
+        for m in self.misconceptions:
+            if m.contradicts is not None and m.contradicts not in points:
+                raise ValueError(
+                    f"misconception {m.id!r} contradicts {m.contradicts!r}, which is not a point "
+                    f"of this question (points: {', '.join(points)})"
+                )
         return self
 
 
@@ -199,6 +207,7 @@ Flag = Literal[
     "vague",
     "off_topic",
     "truncated",
+    "contradicts",
 ]
 
 FeedbackStatus = Literal["off", "ok", "unavailable"]
@@ -223,6 +232,7 @@ class PointResult(_Strict):
     matched: str | None = None  # which phrasing (point text or an alternative) matched best
     embedding_coverage: float | None = None  # before any LLM adjustment
     llm_verdict: Verdict | None = None
+    contradiction: Span | None = None  # what the answer said against this point, if anything
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -299,6 +309,12 @@ class Grade(_Strict):
     def label(self) -> scoring.Label:
         """ "strong", "partial" or "needs work": one scale everywhere (core/scoring.py)."""
         return scoring.label(self.score)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def contradicts(self) -> list[str]:
+        """Ids of the points the answer stated the opposite of ("you said X; the rubric says Y")."""
+        return [p.id for p in self.points if p.contradiction is not None]
 
     @property
     def covered(self) -> list[PointResult]:
