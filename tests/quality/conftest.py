@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Cases the grader does not meet yet are strict xfails, listed by test id in
     known_failures.txt: a regression fails the run, and so does a case that starts passing
     (then take it off the list)."""
-    if not KNOWN_FAILURES.exists():
+    if not KNOWN_FAILURES.exists() or os.environ.get("VIVA_TRUST_REFRESH"):
         return
     known = {
         line.strip()
@@ -56,7 +57,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if line.strip() and not line.startswith("#")
     }
     for item in items:
-        if item.nodeid.split("::", 1)[-1] in known:
+        if item.name in known:
             item.add_marker(
                 pytest.mark.xfail(strict=True, reason="issue 9: not met yet (known_failures.txt)")
             )
