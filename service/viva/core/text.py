@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
+
+import Stemmer
 
 from viva.domain.models import Span
 
@@ -132,38 +135,28 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-_SUFFIXES = (
-    "ations",
-    "ation",
-    "ness",
-    "ments",
-    "ment",
-    "ings",
-    "ing",
-    "edly",
-    "ed",
-    "ies",
-    "es",
-    "ly",
-    "s",
-)
+_local = threading.local()
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    """One Snowball stemmer per thread: PyStemmer objects are not safe to share."""
+    st: Stemmer.Stemmer | None = getattr(_local, "stemmer", None)
+    if st is None:
+        st = _local.stemmer = Stemmer.Stemmer("english")
+    return st
 
 
 @lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
-    """A deliberately light suffix stripper: enough to match 'layers'/'layer', 'trained'/'train'.
+    """Snowball (Porter 2) stem, after dropping a possessive: 'layers'/'layer', 'trained'/'train'.
 
-    Strips the first matching suffix when at least 3 characters remain ('ies' becomes 'y'),
-    then a final 'e' from stems longer than 4 ('compare'/'compared' -> 'compar').
+    It replaced a hand-written suffix stripper that measured the same (Mohler leave one
+    question out, Pearson 0.618 against 0.617).
     """
     w = word.replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]
-    for suffix in _SUFFIXES:
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            w = w[: -len(suffix)] + ("y" if suffix == "ies" else "")
-            break
-    return w[:-1] if len(w) > 4 and w.endswith("e") else w
+    return str(_stemmer().stemWord(w))
 
 
 def is_content(word: str) -> bool:
