@@ -164,7 +164,7 @@ def _graded_data(path: Path) -> Path:
         ("I like turtles and long walks on the beach.", 0),
     ]
     rows = []
-    for qid in ("q1", "q2"):
+    for qid in ("q1", "q2", "q3"):
         for i, (a, s) in enumerate(answers):
             rows.append(
                 {
@@ -187,14 +187,22 @@ def test_calibrate_then_eval(tmp_path: Path) -> None:
     result = runner.invoke(app, ["calibrate", str(data), "-o", str(cal)])
     assert result.exit_code == 0, result.output
     fitted = json.loads(cal.read_text())
-    assert fitted["fitted_on"] == "toy.jsonl" and set(fitted["weights"]) >= {"align_recall"}
+    assert set(fitted["weights"]) >= {"align_recall"}
+    # From scratch, with the floor and misconception threshold fitted on the banks' examples.
+    assert fitted["fitted_on"].startswith("toy.jsonl; floor: ")
+    assert 0 < fitted["floor"] < 0.5 and fitted["misconception_threshold"] != 0.72
+    alone = tmp_path / "alone.json"
+    result = runner.invoke(app, ["calibrate", str(data), "-o", str(alone), "--no-banks"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(alone.read_text())["fitted_on"] == "toy.jsonl"
+    assert json.loads(alone.read_text())["floor"] == 0.0
     report = tmp_path / "eval.json"
     result = runner.invoke(
         app, ["eval", str(data), "--calibration", str(cal), "--json", str(report)]
     )
     assert result.exit_code == 0, result.output
     figures = json.loads(report.read_text())["metrics"]["toy"]
-    assert figures["n"] == 12
+    assert figures["n"] == 18
     assert figures["pearson"] > 0.7  # the toy answers are clearly ordered
     result = runner.invoke(app, ["eval", str(data), "--cross-validate", "question"])
     assert result.exit_code == 0, result.output

@@ -36,11 +36,11 @@ def test_few_examples_move_the_scale_less_than_many() -> None:
 
 
 def test_close_examples_pull_and_far_ones_do_not() -> None:
-    assert anchors.neighbour_pull([0.5, 0.6], [0.0, 1.0]) is None
+    assert anchors.neighbour_pull([0.5, 0.8], [0.0, 1.0]) is None  # same topic is not enough
     near_copy = anchors.neighbour_pull([0.99, 0.75], [0.0, 1.0])
     assert near_copy is not None and near_copy.weight == 1.0 and near_copy.target < 0.1
     assert near_copy.nearest == 0
-    mid = anchors.neighbour_pull([0.8, 0.3], [0.0, 1.0])
+    mid = anchors.neighbour_pull([0.9, 0.3], [0.0, 1.0])
     assert mid is not None and 0 < mid.weight < 1 and mid.target == 0.0
     assert anchors.anchored(0.6, anchors.Scale(), mid) < 0.6
     assert anchors.anchored(0.6, anchors.Scale(), None) == 0.6

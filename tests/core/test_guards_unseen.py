@@ -152,13 +152,3 @@ def test_point_words_are_never_vague() -> None:
     """Praise around real content: the content (a point's words) is what counts."""
     praise = "It is important: it helps by zeroing random units, which is better than L2."
     assert not guards.is_vague(praise, KERAS[0], [0.4, 0.1])
-
-
-def test_restating_the_whole_answer() -> None:
-    # Every sentence nearer the question than any point, and no point's words: restated.
-    assert guards.restates_whole([0.8, 0.7], [0.6, 0.5], [0.1, 0.05])
-    # One sentence nearer a point is an answer.
-    assert not guards.restates_whole([0.8, 0.3], [0.6, 0.7], [0.1, 0.05])
-    # Words of a point make it an answer however near the question it is.
-    assert not guards.restates_whole([0.8], [0.6], [0.4])
-    assert not guards.restates_whole([], [], [])

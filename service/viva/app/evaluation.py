@@ -163,7 +163,10 @@ def fit(
     `base`'s floor; every other field is `base`'s."""
     samples = [to_sample(f, it.gold, base) for it, f in zip(items, feats, strict=True)]
     floor = base.floor
-    w, b = fit_samples(samples, FEATURES, floor=floor)
+    try:
+        w, b = fit_samples(samples, FEATURES, floor=floor)
+    except ValueError as exc:
+        raise InvalidInputError(f"{name}: {exc}") from None
     digest = hashlib.sha1(f"{name}:{w.round(6).tolist()}:{b:.6f}:{floor}".encode()).hexdigest()[:8]
     cal = with_fit(base, FEATURES, w, b, id=f"fit-{digest}", fitted_on=name)
     labelled = [(s, it.label) for s, it in zip(samples, items, strict=True) if it.label is not None]
@@ -289,7 +292,8 @@ def cross_validate(
     for _, held in sorted(folds.items()):
         held_set = set(held)
         train = [i for i in range(len(items)) if i not in held_set]
-        cal = fit([items[i] for i in train], [feats[i] for i in train], base, "cv")
+        cal = fit([items[i] for i in train], [feats[i] for i in train], base, f"cv by {by}")
+
         for i in held:
             predicted[i] = grader.from_features(feats[i], cal).score
     return predicted

@@ -28,10 +28,12 @@ SHRINK = 2.0
 """The fitted line counts as this many examples' worth of evidence against "no change", so
 three examples move the scale cautiously and a dozen move it most of the way."""
 
-NEIGHBOUR_FROM = 0.7
-"""Cosine similarity at which an example starts to pull: below it answers only share a topic."""
+NEIGHBOUR_FROM = 0.85
+"""Cosine similarity at which an example starts to pull. MiniLM puts answers to the same question
+at 0.6-0.85 whether or not they agree (a strong answer and one that misses a point share most
+words), so only answers that say nearly the same thing in nearly the same words pull."""
 
-NEIGHBOUR_FULL = 0.95
+NEIGHBOUR_FULL = 0.97
 """Cosine similarity at which the nearest example decides the score alone (a near copy)."""
 
 NEIGHBOUR_SHARPNESS = 20.0

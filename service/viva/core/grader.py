@@ -221,7 +221,8 @@ def is_vague(f: GradeFeatures) -> bool:
 def coverage_cap(f: GradeFeatures, cal: Calibration) -> float | None:
     """Keyword lists and vague filler show words, not understanding: no point earns more than
     the keyword cap, so the answer scores at most that."""
-    return cal.keyword_cap if (f.keyword_list or is_vague(f)) else None
+    capped = f.keyword_list or is_vague(f)
+    return cal.keyword_cap if capped else None
 
 
 def question_fingerprint(question: Question) -> str:
@@ -411,10 +412,6 @@ class Grader:
         )
         rubric = self._rubric_tokens(q, q_stems)
         recall_of, precision = rubric.align(answer_toks, answer_toks.weights(q_stems))
-        if spans and self._restates_whole(p, spans, vecs, q_stems, allowed):
-            # A paraphrase of the question earns nothing, however near the points it sounds.
-            flags.append("restates_question")
-            spans, vecs = [], np.zeros((0, 1), dtype=np.float32)
         points: list[PointFeatures] = []
         best_point_sim_per_span = np.full(len(spans), -1.0)
         topical = -1.0
@@ -470,29 +467,6 @@ class Grader:
         sims = vecs[[i for _, i in hit]] @ self.embed_texts(guards.INJECTION_PROTOTYPES).T
         best = sims.max(axis=1)
         return [s for (s, _), b in zip(hit, best, strict=True) if b >= guards.INJECTION_SIMILARITY]
-
-    def _restates_whole(
-        self,
-        p: _Prepared,
-        spans: list[Span],
-        vecs: FloatArray,
-        q_stems: set[str],
-        allowed: set[str],
-    ) -> bool:
-        """Every sentence nearer the question than any rubric phrasing, and no point's words."""
-        if "restates_question" in p.flags:
-            return False
-        q = p.request.question
-        bounds = {(s.start, s.end) for s in p.sentences}
-        rows = [i for i, sp in enumerate(spans) if (sp.start, sp.end) in bounds]
-        if not rows:
-            return False
-        sent = vecs[rows]
-        phrasings = [t for pt in q.points for t in (pt.text, *pt.alternatives)]
-        q_sims = (sent @ self.embed_texts([q.prompt]).T)[:, 0]
-        p_sims = (sent @ self.embed_texts(phrasings).T).max(axis=1)
-        lexical = [_recall(ph, allowed, q_stems) for ph in phrasings]
-        return guards.restates_whole(q_sims.tolist(), p_sims.tolist(), lexical)
 
     def features_many(self, requests: Sequence[GradeRequest]) -> list[GradeFeatures]:
         """The model-dependent half of grading; `from_features` finishes it for any calibration."""

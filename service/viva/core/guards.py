@@ -316,15 +316,3 @@ def is_vague(answer: str, question: str, lexical: Sequence[float]) -> bool:
     novel = _novel_stems(answer, question)
     vague = sum(w in _VAGUE_WORDS for w in novel)
     return vague >= MIN_VAGUE_WORDS and vague / max(len(novel), 1) >= MIN_VAGUE_SHARE
-
-
-def restates_whole(
-    question_sims: Sequence[float], point_sims: Sequence[float], lexical: Sequence[float]
-) -> bool:
-    """The answer only says the question back: every sentence is nearer the question than any
-    rubric phrasing (`question_sims[i]` against `point_sims[i]`, cosines of sentence i), and
-    no point's own words are in it. Its sentences then earn nothing.
-    """
-    if not question_sims or (lexical and max(lexical) >= NO_POINT_WORDS):
-        return False
-    return all(q >= p for q, p in zip(question_sims, point_sims, strict=True))
