@@ -47,10 +47,13 @@ def test_good_bank_examples_carry_no_guard_flag(grader, keras_bank) -> None:  # 
         ("keras-06", "The question is how to pick a batch size and which trade-offs come with it."),
     ],
 )
-def test_restated_question_is_flagged_and_earns_nothing(grader, keras_bank, qid, answer) -> None:  # type: ignore[no-untyped-def]
+def test_restated_question_earns_next_to_nothing(grader, keras_bank, qid, answer) -> None:  # type: ignore[no-untyped-def]
+    """Said-back questions score at most the cap. (A whole-answer "restates the question" flag by
+    sentence similarity was tried and removed: on Mohler it flagged 48 real answers whose mean
+    human score was 0.78, such as "A pointer is a reference to a location in memory".)"""
     g = grader.grade(keras_bank.question(qid), answer)
-    assert "restates_question" in g.flags
-    assert g.score == 0.0
+    assert g.score <= 0.05
+    assert not g.covered
 
 
 @pytest.mark.parametrize(
