@@ -29,14 +29,14 @@ demo: $(STAMP)
 ## Install what the tests need (PostgreSQL, Chromium under CI) and run them all, lint included.
 test: $(STAMP)
 	bash scripts/test-deps.sh
-	$(BIN)/ruff check service tests bench
-	$(BIN)/ruff format --check service tests bench
+	$(BIN)/ruff check service tests bench scripts
+	$(BIN)/ruff format --check service tests bench scripts
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check service tests bench
-	$(BIN)/ruff format --check service tests bench
+	$(BIN)/ruff check service tests bench scripts
+	$(BIN)/ruff format --check service tests bench scripts
 	$(BIN)/mypy
 
 ## Rebuild the shipped calibration from scratch (SemEval-2013 labels + the banks' graded examples).

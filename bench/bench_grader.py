@@ -63,19 +63,18 @@ class TimedEmbedder:
         self.name = inner.name
         self.seconds = 0.0
 
-    def embed(self, texts):  # type: ignore[no-untyped-def]
+    def _timed(self, fn, texts):  # type: ignore[no-untyped-def]
         t = time.perf_counter()
         try:
-            return self.inner.embed(texts)
+            return fn(texts)
         finally:
             self.seconds += time.perf_counter() - t
 
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        return self._timed(self.inner.embed, texts)
+
     def embed_tokens(self, texts):  # type: ignore[no-untyped-def]
-        t = time.perf_counter()
-        try:
-            return self.inner.embed_tokens(texts)
-        finally:
-            self.seconds += time.perf_counter() - t
+        return self._timed(self.inner.embed_tokens, texts)
 
 
 def main() -> None:
