@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from viva.adapters.banks import BankRepository
 from viva.adapters.calibration_file import load_calibration
-from viva.app.grading import Grading
+from viva.app.grading import AdHocLimits, Grading
 from viva.app.interviews import Interviews
 from viva.app.review import Reviewer
 from viva.core.feedback import LLMJudge
@@ -95,7 +95,11 @@ class Components:
     def grader(self) -> Grader:
         def build() -> Grader:
             calibration = load_calibration(self.settings.calibration_file)
-            return Grader(shared_embedder(self.settings), calibration)
+            return Grader(
+                shared_embedder(self.settings),
+                calibration,
+                cache_bytes=self.settings.grader_cache_mb * 1024 * 1024,
+            )
 
         return self._once("grader", build)
 
@@ -116,7 +120,14 @@ class Components:
         return self._once(
             "grading",
             lambda: Grading(
-                self.grader, self.banks, max_answer_chars=self.settings.max_answer_chars
+                self.grader,
+                self.banks,
+                max_answer_chars=self.settings.max_answer_chars,
+                adhoc_limits=AdHocLimits(
+                    points=self.settings.adhoc_max_points,
+                    alternatives=self.settings.adhoc_max_alternatives,
+                    chars=self.settings.adhoc_max_chars,
+                ),
             ),
         )
 

@@ -58,3 +58,12 @@ class BankValidationError(InvalidInputError):
 
 class ConfigError(VivaError):
     title = "Invalid configuration"
+
+
+class StorageError(VivaError):
+    """The database cannot store data right now (disk full, read-only, locked too long).
+
+    The request was valid and may succeed later: the HTTP API answers 503 with Retry-After.
+    """
+
+    title = "Storage unavailable"

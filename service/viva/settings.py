@@ -75,7 +75,42 @@ class Settings(BaseSettings):
         default=DEFAULT_LLM_PROMPT, description="prompts/<name>.{system,user}.j2"
     )
 
+    # Limits (what one anonymous client can make the server hold or do)
+    max_queued_grades: int = Field(
+        default=32,
+        ge=1,
+        le=100_000,
+        description="grade requests in flight at once; more get 503 with Retry-After",
+    )
+    adhoc_max_points: int = Field(
+        default=30, ge=1, le=1000, description="rubric points in one ad-hoc /v1/grade question"
+    )
+    adhoc_max_alternatives: int = Field(
+        default=100,
+        ge=0,
+        le=10_000,
+        description="alternative phrasings, all points together, in one ad-hoc question",
+    )
+    adhoc_max_chars: int = Field(
+        default=20_000,
+        ge=100,
+        le=10_000_000,
+        description="characters of rubric text (prompt, reference answer, points, "
+        "alternatives) in one ad-hoc question",
+    )
+    grader_cache_mb: int = Field(
+        default=256,
+        ge=1,
+        le=1_000_000,
+        description="memory, in MiB, the grader's caches of rubric vectors may hold in all",
+    )
+
+    # Operations
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="json: one object a line, with the request id"
+    )
+    metrics_enabled: bool = Field(default=True, description="serve Prometheus metrics at /metrics")
 
     @field_validator("database_url")
     @classmethod

@@ -5,15 +5,23 @@ settings and a grader built on the fake embedder.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 from anyio import to_thread
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
 from pydantic import ValidationError
 
 from viva import __version__ as viva_version
 from viva.api import problems
+from viva.api.headers import HtmlSecurityHeaders
+from viva.api.observe import METRICS_CONTENT_TYPE, Metrics, Observe
+from viva.api.queue import GradingQueue
 from viva.api.routes import banks, grade, health, interviews
 from viva.app.interviews import Interviews
 from viva.composition import Components, get_components
@@ -94,9 +102,81 @@ def create_app(
     )
     app.state.interviews = app.state.grading = app.state.banks = None
     app.state.settings = s
+    app.state.hidden_paths = _server_paths(s)
+    metrics = app.state.metrics = Metrics()
+    app.state.grading_queue = GradingQueue(s.max_queued_grades, metrics.queue_depth.set)
     problems.install(app)
     app.add_middleware(problems.BodyLimit, limit=s.max_body_bytes)
+    app.add_middleware(HtmlSecurityHeaders)
+    app.add_middleware(Observe, metrics=metrics)  # outermost: sees every request and error
     for module in (health, banks, interviews, grade):
         app.include_router(module.router)
+    if s.metrics_enabled:
+        app.add_api_route("/metrics", _metrics_endpoint, methods=["GET"], include_in_schema=False)
     mount_web(app)  # the candidate-facing page at / (viva.web)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _server_paths(s: Settings) -> list[str]:
+    """Directories whose names must not reach a client in an error message."""
+    paths = [s.rubrics_dir, s.prompts_dir, s.data_dir, Path.cwd(), Path(sys.prefix)]
+    if s.calibration_file is not None:
+        paths.append(s.calibration_file)
+    out = {str(p) for p in paths} | {str(p.resolve()) for p in paths}
+    return sorted((p for p in out if p not in ("", "/")), key=len, reverse=True)
+
+
+def _metrics_endpoint(request: Request) -> Response:
+    """Prometheus text format. Gauges that describe state are read now, at scrape time."""
+    metrics: Metrics = request.app.state.metrics
+    service: Interviews | None = request.app.state.interviews
+    if service is not None:
+        status = service.reviewer.health().status
+        for name in ("ok", "degraded", "disabled"):
+            metrics.llm_status.labels(name).set(1.0 if name == status else 0.0)
+        for cache, (_, size) in service.grader.cache_stats().items():
+            metrics.cache_bytes.labels(cache).set(size)
+        metrics.ready.set(0.0 if service.repo.db.write_failure else 1.0)
+    else:
+        metrics.ready.set(0.0)
+    return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
+
+
+_PROBLEM_CONTENT = {
+    problems.PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}},
+}
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema, with what it cannot see: every 422 is a problem+json body (FastAPI
+    documents its own JSON shape), and every /v1 operation may answer 503 (starting up, the
+    database cannot store data, the grading queue is full)."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    doc = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    for path, ops in doc.get("paths", {}).items():
+        for op in ops.values():
+            responses = op.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = {
+                    "description": "Invalid request; `errors` names each field.",
+                    "content": _PROBLEM_CONTENT,
+                }
+            if path.startswith("/v1/") and "503" not in responses:
+                responses["503"] = {
+                    "description": "Unavailable: starting up, the database cannot store data, "
+                    "or the grading queue is full (see Retry-After).",
+                    "content": _PROBLEM_CONTENT,
+                }
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    if "Problem" not in schemas:
+        from viva.api.schemas import Problem
+
+        schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    app.openapi_schema = doc
+    return doc

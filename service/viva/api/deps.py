@@ -12,7 +12,7 @@ from fastapi import Depends, Header, HTTPException, Request
 
 from viva.adapters.banks import BankRepository
 from viva.app.grading import Grading
-from viva.app.interviews import Interviews
+from viva.app.interviews import MAX_IDEMPOTENCY_KEY, Interviews
 
 STARTING = "the service is starting up (loading the model); retry shortly"
 
@@ -47,6 +47,11 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         description="Retrying with the same key returns the stored result instead of "
-        "grading again; the same key with a different body is refused (422).",
+        "grading again; the same key with a different body is refused (422). 1 to "
+        f"{MAX_IDEMPOTENCY_KEY} characters, not only spaces; an empty key is refused (422).",
+        # The schema states what the use case enforces, so clients and fuzzers agree.
+        min_length=1,
+        max_length=MAX_IDEMPOTENCY_KEY,
+        pattern=r"\S",
     ),
 ]

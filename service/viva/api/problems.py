@@ -7,7 +7,9 @@ a 500 problem without internals; client mistakes are all caught before that.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import PurePath
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from viva import errors
+from viva.api.observe import current_request_id
 
 log = logging.getLogger("viva.api")
 
@@ -28,7 +31,10 @@ _STATUS = [
     (errors.ConflictError, 409),
     (errors.InvalidInputError, 422),
     (errors.ConfigError, 503),
+    (errors.StorageError, 503),
 ]
+
+RETRY_AFTER_STORAGE = "30"  # seconds: a full disk is not fixed in a second
 
 _SLUG = {
     400: "bad-request",
@@ -38,6 +44,7 @@ _SLUG = {
     413: "content-too-large",
     415: "unsupported-media-type",
     422: "validation-error",
+    429: "too-many-requests",
     500: "internal-error",
     503: "unavailable",
 }
@@ -53,22 +60,46 @@ def problem(
     headers: Mapping[str, str] | None = None,
     instance: str | None = None,
 ) -> JSONResponse:
+    hidden: Iterable[str] = ()
+    if request is not None:
+        hidden = getattr(request.app.state, "hidden_paths", ())
     body: dict[str, Any] = {
         "type": f"urn:viva:problem:{_SLUG.get(status, str(status))}",
         "title": title,
         "status": status,
-        "detail": detail,
+        "detail": scrub_paths(detail, hidden),
     }
     if request is not None or instance:
         body["instance"] = request.url.path if request is not None else instance
     if errors_:
-        body["errors"] = errors_
+        body["errors"] = [
+            {**e, "msg": scrub_paths(e["msg"], hidden)} if isinstance(e.get("msg"), str) else e
+            for e in errors_
+        ]
+    rid = current_request_id()
+    if rid:
+        body["request_id"] = rid
     return JSONResponse(
         jsonable_encoder(body),
         status_code=status,
         media_type=PROBLEM_JSON,
         headers=dict(headers) if headers else None,
     )
+
+
+_SERVER_PATH = re.compile(
+    r"(?<![\w.])(?:/(?:home|root|work|usr|opt|var|srv|tmp|app|etc|mnt|data|Users)"
+    r"|[A-Za-z]:\\)[^\s'\"),;]*"
+)
+
+
+def scrub_paths(text: str, hidden: Iterable[str] = ()) -> str:
+    """Server file paths out of a message a client sees: a known directory becomes its last
+    name (`rubrics`), any other absolute path under a system root its file name."""
+    for path in sorted(hidden, key=len, reverse=True):
+        if path and path in text:
+            text = text.replace(path, PurePath(path).name or "<server path>")
+    return _SERVER_PATH.sub(lambda m: PurePath(m.group()).name or "<server path>", text)
 
 
 # Where a use case's inputs travel in a request: the body, unless listed here.
@@ -148,11 +179,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(errors.VivaError)
     async def viva_error(request: Request, exc: errors.VivaError) -> JSONResponse:
         status = next((s for cls, s in _STATUS if isinstance(exc, cls)), 400)
+        headers = None
+        if isinstance(exc, errors.StorageError):
+            log.error("storage failure on %s %s: %s", request.method, request.url.path, exc)
+            headers = {"Retry-After": RETRY_AFTER_STORAGE}
         if exc.field is not None:  # name the field, like a 422 from pydantic does
             loc = field_location(exc.field)
             err = {"loc": loc, "msg": str(exc), "type": "value_error", **exc.context}
-            return problem(status, exc.title, str(exc), request, errors_=[err])
-        return problem(status, exc.title, str(exc), request)
+            return problem(status, exc.title, str(exc), request, errors_=[err], headers=headers)
+        return problem(status, exc.title, str(exc), request, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -164,9 +199,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}.get(
-            exc.status_code, "HTTP error"
-        )
+        title = {
+            404: "Not found",
+            405: "Method not allowed",
+            413: "Content too large",
+            429: "Too many requests",
+            503: "Service unavailable",
+        }.get(exc.status_code, "HTTP error")
         detail = str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no route {request.method} {request.url.path}; see /docs for the API"

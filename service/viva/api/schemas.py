@@ -4,6 +4,7 @@ deliberate contract: banks here never carry rubric points or reference answers.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
@@ -18,12 +19,20 @@ SAMPLE_ANSWER = (
 )
 
 
-def _has_nul(v: Any) -> bool:
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _bad_text(v: Any) -> str | None:
+    """Why a string (or a list of them) cannot be stored or echoed, or None when it can."""
     if isinstance(v, str):
-        return "\x00" in v
+        if "\x00" in v:
+            return "must not contain NUL (\\u0000) characters"
+        if _SURROGATE.search(v):
+            return "must be valid Unicode text: lone surrogates (such as \\ud800) are not allowed"
+        return None
     if isinstance(v, list | tuple):
-        return any(_has_nul(x) for x in v)
-    return False
+        return next((why for x in v if (why := _bad_text(x)) is not None), None)
+    return None
 
 
 class _Request(BaseModel):
@@ -31,10 +40,12 @@ class _Request(BaseModel):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _no_nul(cls, v: Any) -> Any:
-        # PostgreSQL text cannot hold NUL; refuse it up front for every backend alike.
-        if _has_nul(v):
-            raise ValueError("must not contain NUL (\\u0000) characters")
+    def _storable_text(cls, v: Any) -> Any:
+        # PostgreSQL text cannot hold NUL, and no database (nor UTF-8) can hold a lone
+        # surrogate; refuse both up front, for every backend alike.
+        why = _bad_text(v)
+        if why is not None:
+            raise ValueError(why)
         return v
 
 
@@ -229,6 +240,9 @@ class Problem(BaseModel):
     detail: str
     instance: str | None = None
     errors: list[dict[str, Any]] | None = None
+    request_id: str | None = Field(
+        default=None, description="The X-Request-ID of this request, as in the server log."
+    )
 
 
 ReportOut = Report

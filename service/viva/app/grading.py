@@ -35,6 +35,51 @@ class AdHocQuestion:
     topic: str = "general"
 
 
+@dataclass(frozen=True)
+class AdHocLimits:
+    """How big an ad-hoc question may be (VIVA_ADHOC_MAX_*): every rubric text is embedded
+    and cached, so its size is memory and grading time the server spends for one request."""
+
+    points: int = 30
+    alternatives: int = 100  # all points together
+    chars: int = 20_000  # prompt, reference answer, point texts and alternatives together
+
+
+def check_adhoc_size(q: AdHocQuestion, limits: AdHocLimits) -> None:
+    """Refuse an ad-hoc question over a limit before any grading work, naming the field."""
+    points = q.points or ()
+    if len(points) > limits.points:
+        raise InvalidInputError(
+            f"question.points has {len(points)} points; the limit is {limits.points} "
+            "(VIVA_ADHOC_MAX_POINTS)",
+            field=("question", "points"),
+            limit=limits.points,
+        )
+    alternatives = sum(len(p.alternatives) for p in points)
+    if alternatives > limits.alternatives:
+        raise InvalidInputError(
+            f"question.points have {alternatives} alternatives in all; the limit is "
+            f"{limits.alternatives} (VIVA_ADHOC_MAX_ALTERNATIVES)",
+            field=("question", "points"),
+            limit=limits.alternatives,
+        )
+    sizes: dict[tuple[str, ...], int] = {
+        ("question", "prompt"): len(q.prompt),
+        ("question", "reference_answer"): len(q.reference_answer or ""),
+        ("question", "points"): sum(len(p.text) + sum(map(len, p.alternatives)) for p in points),
+    }
+    total = sum(sizes.values())
+    if total > limits.chars:
+        biggest = max(sizes, key=lambda k: sizes[k])
+        raise InvalidInputError(
+            f"the ad-hoc question has {total} characters of rubric text (largest: "
+            f"{'.'.join(biggest)}, {sizes[biggest]}); the limit is {limits.chars} "
+            "(VIVA_ADHOC_MAX_CHARS)",
+            field=biggest,
+            limit=limits.chars,
+        )
+
+
 def check_answer_length(answer: str, limit: int) -> None:
     """Answers over VIVA_MAX_ANSWER_CHARS are refused before any grading work."""
     if len(answer) > limit:
@@ -82,10 +127,18 @@ def adhoc_question(q: AdHocQuestion) -> Question:
 class Grading:
     """Grade one answer, keeping nothing. Safe to call from many threads at once."""
 
-    def __init__(self, grader: Grader, banks: BankRepository, *, max_answer_chars: int) -> None:
+    def __init__(
+        self,
+        grader: Grader,
+        banks: BankRepository,
+        *,
+        max_answer_chars: int,
+        adhoc_limits: AdHocLimits | None = None,
+    ) -> None:
         self.grader = grader
         self.banks = banks
         self.max_answer_chars = max_answer_chars
+        self.adhoc_limits = adhoc_limits or AdHocLimits()
 
     def grade(
         self,
@@ -102,6 +155,7 @@ class Grading:
                 raise InvalidInputError(
                     "give either bank_id and question_id, or question, not both", field=()
                 )
+            check_adhoc_size(question, self.adhoc_limits)
             return self.grader.grade(adhoc_question(question), answer)
         if not (bank_id and question_id):
             missing = "bank_id" if not bank_id else "question_id"

@@ -233,8 +233,10 @@ class Interviews:
         )
 
     def readiness(self) -> Readiness:
-        """Raises when the database does not answer; makes no LLM call."""
+        """Raises when the database does not answer or cannot store data (StorageError);
+        makes no LLM call."""
         self.repo.ping()
+        self.repo.check_writable()
         return Readiness(
             model=self.grader.embedder.name,
             database=self.repo.dialect,

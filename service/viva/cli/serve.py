@@ -27,7 +27,9 @@ def serve(
 ) -> None:
     """Serve the REST API (docs at /docs, schema at /openapi.json)."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
+    from viva.api.observe import json_log_config
     from viva.composition import get_components
     from viva.settings import get_settings
 
@@ -46,6 +48,7 @@ def serve(
         port=port or s.port,
         workers=n,
         log_level=s.log_level,
+        log_config=json_log_config(s.log_level) if s.log_format == "json" else LOGGING_CONFIG,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
     )

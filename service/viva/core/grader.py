@@ -12,6 +12,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +34,9 @@ from viva.domain.models import (
 )
 
 GRADER_VERSION = "viva-grader/2"
+DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
+# How the cache budget is split: token vectors (one row per word piece) dominate.
+_CACHE_SHARES = {"vectors": 0.15, "tokens": 0.4, "rubrics": 0.35, "anchors": 0.05, "links": 0.05}
 WINDOW_CHARS = 1000  # ~200 word pieces: inside MiniLM's 256-token limit
 
 
@@ -243,17 +247,34 @@ class Grader:
         calibration: Calibration | None = None,
         *,
         cache_size: int = 50_000,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
         window_chars: int = WINDOW_CHARS,
     ) -> None:
         self.embedder = embedder
         self.calibration = calibration or Calibration()
         self.window_chars = window_chars
-        self._cache: BoundedCache[str, FloatArray] = BoundedCache(cache_size)
-        self._tok_cache: BoundedCache[str, _Tokens] = BoundedCache(cache_size)
-        self._rubric_cache: BoundedCache[tuple[str, ...], _RubricTokens] = BoundedCache(4096)
-        self._anchor_cache: BoundedCache[tuple[str, str], _Anchors] = BoundedCache(1024)
-        self._link_cache: BoundedCache[str, dict[str, str]] = BoundedCache(4096)
+        share = {k: int(cache_bytes * f) for k, f in _CACHE_SHARES.items()}
+        self._cache: BoundedCache[str, FloatArray] = BoundedCache(cache_size, share["vectors"])
+        self._tok_cache: BoundedCache[str, _Tokens] = BoundedCache(cache_size, share["tokens"])
+        self._rubric_cache: BoundedCache[tuple[str, ...], _RubricTokens] = BoundedCache(
+            4096, share["rubrics"]
+        )
+        self._anchor_cache: BoundedCache[tuple[str, str], _Anchors] = BoundedCache(
+            1024, share["anchors"]
+        )
+        self._link_cache: BoundedCache[str, dict[str, str]] = BoundedCache(4096, share["links"])
         self._model_lock = threading.Lock()
+
+    def cache_stats(self) -> dict[str, tuple[int, int]]:
+        """(entries, bytes) of each cache; their bytes together stay within `cache_bytes`."""
+        caches: dict[str, BoundedCache[Any, Any]] = {
+            "vectors": self._cache,
+            "tokens": self._tok_cache,
+            "rubrics": self._rubric_cache,
+            "anchors": self._anchor_cache,
+            "links": self._link_cache,
+        }
+        return {name: (len(c), c.nbytes) for name, c in caches.items()}
 
     # --- public -----------------------------------------------------------------------
 

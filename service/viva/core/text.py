@@ -164,10 +164,22 @@ def is_content(word: str) -> bool:
     return word not in CONTENT_STOPWORDS
 
 
-@lru_cache(maxsize=1 << 14)
+_CACHED_STEMS_MAX_CHARS = 1000  # rubric texts and sentences; whole answers are not cached
+
+
 def content_stems(text: str) -> tuple[str, ...]:
-    """Stems of the content words, in order (cached: rubric texts recur on every answer)."""
+    """Stems of the content words, in order (cached for short texts: rubric texts recur on
+    every answer, while long texts would make the cache's memory grow with answer length)."""
+    if len(text) > _CACHED_STEMS_MAX_CHARS:
+        return _content_stems(text)
+    return _cached_content_stems(text)
+
+
+def _content_stems(text: str) -> tuple[str, ...]:
     return tuple(stem(t) for t in tokens(text) if is_content(t))
+
+
+_cached_content_stems = lru_cache(maxsize=1 << 14)(_content_stems)
 
 
 def window_spans(text: str, sentences: list[Span], max_chars: int) -> list[tuple[int, int]]:

@@ -1,4 +1,4 @@
-"""Markdown and self-contained HTML renderings of reports. HTML escapes every answer text."""
+"""Markdown and self-contained HTML renderings of reports. Both escape every text they print."""
 
 from __future__ import annotations
 
@@ -10,7 +10,18 @@ from viva.core.scoring import PARTIAL
 from viva.domain.models import Grade, Report, Span
 
 _env = Environment(autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
-_md_env = Environment(autoescape=False, trim_blocks=True, lstrip_blocks=True)
+
+
+def _md_escape(value: object) -> str:
+    """Every value printed into Markdown, with HTML's special characters as entities: Markdown
+    renderers pass raw HTML through, so an answer's `<script>` would run in a viewer."""
+    text = "" if value is None else str(value)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# `finalize` runs on every {{ expression }}, so no field can forget to escape; the template's
+# own markup (the <details> block) is literal text and stays as it is.
+_md_env = Environment(autoescape=False, finalize=_md_escape, trim_blocks=True, lstrip_blocks=True)
 _md_env.globals["PARTIAL"] = PARTIAL
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 
-from viva.errors import ConfigError
+from viva.errors import ConfigError, StorageError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 0x56495641  # "VIVA": an advisory lock id, so workers migrate one at a time
@@ -59,6 +60,7 @@ class Database:
             raise ConfigError(f"VIVA_DATABASE_URL is not a database URL: {exc}") from None
         self.dialect = parsed.get_backend_name()
         self.sqlite_path: Path | None = None
+        self.write_failure: str | None = None  # why the last write failed; None once one works
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
         if self.dialect == "sqlite":
             db = parsed.database
@@ -76,16 +78,35 @@ class Database:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sa.Connection]:
-        with self.engine.connect() as conn:
-            if self.dialect == "sqlite":
-                conn = conn.execution_options(sqlite_immediate=True)
-            with conn.begin():
-                yield conn
+        """A write transaction. When the database cannot store data (disk full, read-only,
+        locked too long) it raises StorageError with the reason and remembers it in
+        `write_failure` until a write succeeds again; other errors pass through as they are."""
+        try:
+            with self.engine.connect() as conn:
+                if self.dialect == "sqlite":
+                    conn = conn.execution_options(sqlite_immediate=True)
+                with conn.begin():
+                    yield conn
+        except (sa.exc.OperationalError, OSError) as exc:
+            self.write_failure = _storage_reason(exc)
+            raise StorageError(f"the database cannot store data: {self.write_failure}") from exc
+        self.write_failure = None
+
+    def check_writable(self) -> None:
+        """Raises StorageError while writes fail. After a failure it retries with a write that
+        changes nothing (the migration stamp, rewritten as it is), so it recovers on its own."""
+        if self.write_failure is None:
+            return
+        with self.write() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = version_num"))
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sa.Connection]:
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except (sa.exc.OperationalError, OSError) as exc:
+            raise StorageError(f"the database cannot be read: {_storage_reason(exc)}") from exc
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision; safe when several workers start at once."""
@@ -126,6 +147,16 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _storage_reason(exc: BaseException) -> str:
+    """The driver's own words ("database or disk is full"), never a file path."""
+    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
+        exc = exc.orig
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return re.sub(r"(?:[A-Za-z]:)?[/\\][^\s'\"]+", "<path>", text)[:200]
 
 
 def open_database(url: str, *, migrate: bool = True) -> Database:

@@ -88,6 +88,10 @@ class Repository:
         """Raises when the database does not answer."""
         self.db.ping()
 
+    def check_writable(self) -> None:
+        """Raises StorageError, with the reason, while writes fail (e.g. the disk is full)."""
+        self.db.check_writable()
+
     def close(self) -> None:
         self.db.dispose()
 

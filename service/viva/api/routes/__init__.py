@@ -12,7 +12,8 @@ _WHY = {
     409: "The interview is in the wrong state for this request.",
     413: "The body is larger than VIVA_MAX_BODY_BYTES.",
     422: "Invalid request; `errors` names each field.",
-    503: "Not ready: the model is loading or the database is unreachable.",
+    503: "Unavailable: the model is loading, the database cannot store data, or the grading "
+    "queue is full (see Retry-After).",
 }
 
 

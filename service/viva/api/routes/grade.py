@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from viva.api import schemas
 from viva.api.deps import GradingDep
+from viva.api.queue import GradingSlot
 from viva.api.routes import responses
 from viva.app.grading import AdHocPoint, AdHocQuestion
 from viva.domain.models import Grade
@@ -25,8 +26,8 @@ def _adhoc(q: schemas.AdHocQuestion) -> AdHocQuestion:
     )
 
 
-@router.post("/grade", response_model=Grade, responses=responses(404, 413, 422))
-def grade(body: schemas.GradeRequestIn, grading: GradingDep) -> Grade:
+@router.post("/grade", response_model=Grade, responses=responses(404, 413, 422, 503))
+def grade(body: schemas.GradeRequestIn, grading: GradingDep, _slot: GradingSlot) -> Grade:
     """Grade against a bank question, or an ad-hoc question (points or a reference answer)."""
     return grading.grade(
         body.answer,

@@ -9,6 +9,7 @@ from viva.api import schemas
 from viva.api.problems import problem
 from viva.api.routes import responses
 from viva.app.interviews import Interviews
+from viva.errors import StorageError
 
 router = APIRouter(tags=["health"])
 
@@ -21,7 +22,7 @@ def healthz() -> schemas.Health:
 
 @router.get("/readyz", response_model=schemas.Ready, responses=responses(503))
 def readyz(request: Request) -> schemas.Ready | JSONResponse:
-    """Ready to grade: the model is loaded and the database answers."""
+    """Ready to grade: the model is loaded and the database answers and stores data."""
     interviews: Interviews | None = getattr(request.app.state, "interviews", None)
     if interviews is None:
         return problem(503, "Not ready", "the grader is still loading", request)
@@ -30,6 +31,8 @@ def readyz(request: Request) -> schemas.Ready | JSONResponse:
         return schemas.Ready(
             status="ready", model=ready.model, database=ready.database, llm=ready.llm
         )
+    except StorageError as exc:  # e.g. the disk is full: reads work, writes do not
+        return problem(503, "Not ready", str(exc), request, headers={"Retry-After": "30"})
     except Exception as exc:
         return problem(
             503, "Not ready", f"the database is unreachable: {type(exc).__name__}", request

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 
 from viva.api import schemas
 from viva.api.deps import IdempotencyKey, InterviewsDep
+from viva.api.queue import GradingSlot
 from viva.api.routes import responses
 from viva.app.interviews import AskedQuestion, NewInterview, asked
 from viva.store import InterviewRecord
@@ -95,13 +96,14 @@ def get_interview(interview_id: str, service: InterviewsDep) -> schemas.Intervie
 @router.post(
     "/{interview_id}/answers",
     response_model=schemas.AnswerResult,
-    responses=responses(404, 409, 413, 422),
+    responses=responses(404, 409, 413, 422, 503),
 )
 def submit_answer(
     interview_id: str,
     body: schemas.SubmitAnswer,
     service: InterviewsDep,
     response: Response,
+    _slot: GradingSlot,
     idempotency_key: IdempotencyKey = None,
 ) -> schemas.AnswerResult:
     """Grade the answer to the current question and return the next one (null at the end)."""
@@ -133,7 +135,7 @@ def skip_question(
     "/{interview_id}/report",
     response_model=schemas.ReportOut,
     responses={
-        **responses(404, 409),
+        **responses(404, 409, 422),
         200: {"content": {"text/markdown": {}, "text/html": {}}},
     },
 )
@@ -149,8 +151,8 @@ def get_report(
 
         return PlainTextResponse(markdown(report), media_type="text/markdown; charset=utf-8")
     if format == "html":
-        from viva.api.render import html
+        from viva.api.render import REPORT_HEADERS, html
 
         title = f"Viva report: {report.candidate or interview_id}"
-        return HTMLResponse(html(report, title))
+        return HTMLResponse(html(report, title), headers=REPORT_HEADERS)
     return JSONResponse(report.model_dump(mode="json"))
