@@ -41,6 +41,9 @@ class _Entry(Generic[V]):
     value: V
     size: int
 
+    def sized(self) -> float:
+        return self.size
+
 
 class BoundedCache(Generic[K, V]):
     """Least-recently-used, at most `maxsize` entries and (if given) `max_bytes` bytes of keys
@@ -54,7 +57,7 @@ class BoundedCache(Generic[K, V]):
         self.maxsize = maxsize
         self.max_bytes = max_bytes
         bound = max_bytes if max_bytes is not None else maxsize
-        self._data: LRUCache[K, _Entry[V]] = LRUCache(maxsize=bound, getsizeof=_entry_size)
+        self._data: LRUCache[K, _Entry[V]] = LRUCache(maxsize=bound, getsizeof=_Entry.sized)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -107,6 +110,3 @@ class BoundedCache(Generic[K, V]):
         while len(self._data) > self.maxsize:
             self._data.popitem()
 
-
-def _entry_size(entry: _Entry[object]) -> float:
-    return entry.size

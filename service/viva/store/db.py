@@ -93,12 +93,14 @@ class Database:
         self.write_failure = None
 
     def check_writable(self) -> None:
-        """Raises StorageError while writes fail. After a failure it retries with a write that
-        changes nothing (the migration stamp, rewritten as it is), so it recovers on its own."""
+        """Raises StorageError while writes fail. After a failure each call retries with a
+        write that needs new space (a scratch table, created and dropped in one committed
+        transaction), so readiness recovers on its own once space is free again."""
         if self.write_failure is None:
             return
         with self.write() as conn:
-            conn.execute(sa.text("UPDATE alembic_version SET version_num = version_num"))
+            conn.execute(sa.text("CREATE TABLE viva_write_probe (x INTEGER)"))
+            conn.execute(sa.text("DROP TABLE viva_write_probe"))
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sa.Connection]:
