@@ -77,7 +77,8 @@ def test_a_lone_surrogate_in_an_answer_is_refused_before_it_reaches_the_database
     client: TestClient,
 ) -> None:
     iv = _start(client)
-    body = '{"question_id":"%s","answer":"\\ud800 keras layers"}' % iv["question"]["id"]
+    qid = iv["question"]["id"]
+    body = '{"question_id":"' + qid + '","answer":"\\ud800 keras layers"}'
     r = client.post(
         f"/v1/interviews/{iv['id']}/answers",
         content=body.encode(),

@@ -109,4 +109,3 @@ class BoundedCache(Generic[K, V]):
         self._data[key] = entry
         while len(self._data) > self.maxsize:
             self._data.popitem()
-
