@@ -122,3 +122,14 @@ def test_restating() -> None:
     sort_q = "What is the number of operations for insertion sort in the best case?"
     assert not guards.restates("O ( n )", sort_q)
     assert guards.restates("the number of operations for insertion sort", sort_q)
+
+
+def test_content_stems_caches_short_texts_only() -> None:
+    """Long texts (whole answers) would make a count-bounded cache hold megabytes."""
+    from viva.core import text
+
+    before = text._cached_content_stems.cache_info().currsize
+    long_text = "gradients flow through layers " * 100
+    assert text.content_stems(long_text)[:2] == text.content_stems("gradients flow")
+    after = text._cached_content_stems.cache_info().currsize
+    assert after - before <= 1  # only the short text was cached
