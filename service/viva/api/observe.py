@@ -54,7 +54,12 @@ def _request_id_of(scope: Scope) -> str:
 
 # --- logs ----------------------------------------------------------------------------------
 
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 class JsonFormatter(logging.Formatter):
