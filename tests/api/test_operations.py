@@ -303,3 +303,11 @@ def test_metrics_count_requests_by_route_template_grades_queue_and_llm(
     assert _metric(text, "viva_llm_status", status="disabled") == 1
     assert _metric(text, "viva_grader_cache_bytes", cache="tokens") > 0
     assert "/metrics" not in client.get("/openapi.json").json()["paths"]
+
+
+def test_readiness_probe_clears_a_past_write_failure_on_every_backend(client: TestClient) -> None:
+    db = client.app.state.interviews.repo.db  # type: ignore[attr-defined]
+    db.write_failure = "database or disk is full"  # as left by a failed write
+    assert client.get("/readyz").status_code == 200  # the probe write worked
+    assert db.write_failure is None
+    assert client.post("/v1/interviews", json={"bank_id": "keras"}).status_code == 201
