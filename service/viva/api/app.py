@@ -13,8 +13,10 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from viva import __version__ as viva_version
-from viva.api import problems
-from viva.api.routes import banks, grade, health, interviews
+from viva.api import auth, problems
+from viva.api.auth import Gate
+from viva.api.routes import banks, grade, health, interviews, privacy
+from viva.app import retention
 from viva.app.interviews import Interviews
 from viva.composition import Components, get_components
 from viva.core.feedback import LLMJudge
@@ -55,14 +57,18 @@ def create_app(
     injected = grader is not None or judge is not None
     parts = Components(s, grader=grader, judge=judge) if injected else get_components(s)
 
-    def start() -> Interviews:
+    def start() -> tuple[Interviews, Gate]:
         """Settings first (no database touched on a typo), then the database, then the model.
         Errors a user can fix are logged as the CLI prints them."""
         repo: Repository | None = None
         try:
             parts.check()
             repo = parts.open_repository()
-            return parts.interviews(repo)
+            gate = Gate(s, parts.authenticator(repo))
+            if s.retention_days is not None:
+                n = retention.purge(repo, s.retention_days)
+                log.info("retention: purged %d interviews over %d days old", n, s.retention_days)
+            return parts.interviews(repo), gate
         except VivaError as exc:
             log.error("error: %s", exc)
             if repo is not None:
@@ -71,7 +77,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = await to_thread.run_sync(start)
+        service, app.state.gate = await to_thread.run_sync(start)
         try:
             app.state.interviews = service
             app.state.grading = parts.grading
@@ -83,7 +89,7 @@ def create_app(
             )
             yield
         finally:
-            app.state.interviews = app.state.grading = app.state.banks = None
+            app.state.interviews = app.state.grading = app.state.banks = app.state.gate = None
             service.repo.close()
 
     app = FastAPI(
@@ -92,11 +98,12 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    app.state.interviews = app.state.grading = app.state.banks = None
+    app.state.interviews = app.state.grading = app.state.banks = app.state.gate = None
     app.state.settings = s
     problems.install(app)
+    auth.install(app)
     app.add_middleware(problems.BodyLimit, limit=s.max_body_bytes)
-    for module in (health, banks, interviews, grade):
+    for module in (health, banks, interviews, grade, privacy):
         app.include_router(module.router)
     mount_web(app)  # the candidate-facing page at / (viva.web)
     return app
