@@ -87,6 +87,7 @@ def create_interview(
 ) -> schemas.InterviewCreated:
     """Start an interview; the reply carries its first question. Interviewers can make one
     for a candidate (`candidate_link`): the reply's token is the candidate's credential."""
+    require(principal.via != "link", "a candidate link answers its own interview only")
     default = _default_reveal(request)
     secrecy.check_choice(principal, body.reveal, default)
     token = hashed = None
