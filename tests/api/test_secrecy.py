@@ -44,9 +44,7 @@ def test_skipping_everything_reveals_nothing_under_the_exam_default(
         assert r.status_code == 200 and not _leaks(r.text, keras_bank), fmt
 
 
-def test_exam_reveals_after_completion_with_an_answer(
-    client: TestClient, keras_bank: Bank
-) -> None:
+def test_exam_reveals_after_completion_with_an_answer(client: TestClient, keras_bank: Bank) -> None:
     iv = start(client, question_count=2)
     q1 = iv["question"]["id"]
     r = answer(client, iv["id"], q1, "layers stack and weights are learned by training")
@@ -70,8 +68,8 @@ def test_never_hides_from_candidates_and_interviewers_always_see(
     keys = make_keys(database_url, ("interviewer", "ian"), ("candidate", "cat"))
     s = make_settings(tmp_path, database_url, reveal="never", rate_limits=False)
     with serve(s) as c:
-        r = c.post("/v1/interviews", headers=bearer(keys["ian"]),
-                   json={"bank_id": "keras", "question_count": 1, "candidate_link": True})  # fmt: skip
+        made = {"bank_id": "keras", "question_count": 1, "candidate_link": True}
+        r = c.post("/v1/interviews", json=made, headers=bearer(keys["ian"]))
         iv = r.json()
         assert iv["reveal"] == "never"
         link = bearer(iv["candidate_link"])
@@ -86,8 +84,8 @@ def test_never_hides_from_candidates_and_interviewers_always_see(
         assert staff["questions"][0]["reference_answer"]
         # A candidate may not loosen the policy; an interviewer may.
         loose = {"bank_id": "keras", "reveal": "practice"}
-        assert_problem(c.post("/v1/interviews", json=loose, headers=bearer(keys["cat"])), 422,
-                       "reveal")  # fmt: skip
+        refused = c.post("/v1/interviews", json=loose, headers=bearer(keys["cat"]))
+        assert_problem(refused, 422, "reveal")
         r = c.post("/v1/interviews", json=loose, headers=bearer(keys["ian"]))
         assert r.status_code == 201 and r.json()["reveal"] == "practice"
 
@@ -96,6 +94,4 @@ def test_practice_reveals_after_each_answer(client: TestClient, keras_bank: Bank
     iv = start(client, question_count=2, reveal="practice")
     qid = iv["question"]["id"]
     grade: dict[str, Any] = answer(client, iv["id"], qid, "words").json()["grade"]
-    assert [p["text"] for p in grade["points"]] == [
-        p.text for p in keras_bank.question(qid).points
-    ]
+    assert [p["text"] for p in grade["points"]] == [p.text for p in keras_bank.question(qid).points]

@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import secrets
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
@@ -183,18 +182,13 @@ class Authenticator:
         self._verified: LRUCache[str, str] = LRUCache(maxsize=4096)  # fingerprint -> key id
         self._lock = threading.Lock()
         self._keys_exist = False
-        self._checked_at = 0.0
 
     def enabled(self) -> bool:
-        """On when configured, or once any key was ever created (checked every 2 s until then,
-        so `viva keys create` on a running open server closes it without a restart)."""
-        if self._configured or self._keys_exist:
-            return True
-        now = time.monotonic()
-        if now - self._checked_at > 2.0:
+        """On when configured, or once any key was ever created (one small query per request
+        until then, so `viva keys create` closes a running open server without a restart)."""
+        if not (self._configured or self._keys_exist):
             self._keys_exist = self.keys.any()
-            self._checked_at = now
-        return self._keys_exist
+        return self._configured or self._keys_exist
 
     def bearer(self, token: str) -> Principal:
         token = token.strip()
