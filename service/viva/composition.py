@@ -77,6 +77,8 @@ def read_admin_key(settings: Settings) -> str | None:
         key = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise ConfigError(f"VIVA_ADMIN_KEY_FILE: cannot read {path}: {exc.strerror}") from None
+    if not key and settings.insecure:
+        return None  # an empty secret plus VIVA_INSECURE: open, by choice
     if len(key) < MIN_ADMIN_KEY:
         raise ConfigError(
             f"VIVA_ADMIN_KEY_FILE: the key in {path} is shorter than {MIN_ADMIN_KEY} characters; "
@@ -92,7 +94,7 @@ def auth_configured(settings: Settings, repo: Repository) -> bool:
     s = settings
     return bool(
         s.auth_required
-        or s.admin_key_file is not None
+        or read_admin_key(s) is not None
         or s.trusted_proxies.strip()
         or KeyStore(repo.db).any()
     )

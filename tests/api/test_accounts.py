@@ -260,3 +260,43 @@ def test_admin_key_file_turns_auth_on(tmp_path: Path) -> None:
         body = {"bank_id": "keras", "question_id": "keras-01", "answer": "x"}
         r = c.post("/v1/grade", json=body, headers=headers)
         assert r.status_code == 200
+
+
+def test_retention_purges_old_interviews_on_start_up(tmp_path: Path, database_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from viva.store import Repository, open_database
+    from viva.store.repository import IV
+
+    with serve(make_settings(tmp_path, database_url)) as c:
+        old = c.post("/v1/interviews", json={"bank_id": "keras"}).json()["id"]
+        new = c.post("/v1/interviews", json={"bank_id": "keras"}).json()["id"]
+    db = open_database(database_url)
+    with db.write() as conn:
+        when = datetime.now(UTC) - timedelta(days=8)
+        conn.execute(IV.update().where(IV.c.id == old).values(created_at=when))
+    db.dispose()
+    with serve(make_settings(tmp_path, database_url, retention_days=7)) as c:
+        assert_problem(c.get(f"/v1/interviews/{old}"), 404)
+        assert c.get(f"/v1/interviews/{new}").status_code == 200
+    db = open_database(database_url)
+    assert Repository(db).interview_ids() == [new]
+    db.dispose()
+
+
+def test_admin_key_file_must_be_long_unless_empty_and_insecure(tmp_path: Path) -> None:
+    from viva.composition import read_admin_key
+    from viva.errors import ConfigError
+
+    secret = tmp_path / "admin.key"
+    secret.write_text("short")
+    with pytest.raises(ConfigError, match="VIVA_ADMIN_KEY_FILE"):
+        read_admin_key(make_settings(tmp_path, None, admin_key_file=secret))
+    secret.write_text("")
+    with pytest.raises(ConfigError, match="shorter"):
+        read_admin_key(make_settings(tmp_path, None, admin_key_file=secret))
+    assert (
+        read_admin_key(make_settings(tmp_path, None, admin_key_file=secret, insecure=True)) is None
+    )
+    with pytest.raises(ConfigError, match="cannot read"):
+        read_admin_key(make_settings(tmp_path, None, admin_key_file=tmp_path / "missing"))
