@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import make_settings
 from tests.fakes.embedder import FakeEmbedder
 from viva.api import create_app
 from viva.app.auth import Keys
@@ -38,7 +36,3 @@ def serve(settings: Settings, **client: Any) -> Iterator[TestClient]:
     app = create_app(settings, grader=Grader(FakeEmbedder()))
     with TestClient(app, raise_server_exceptions=False, **client) as c:
         yield c
-
-
-def auth_settings(tmp_path: Path, database_url: str, **kw: Any) -> Settings:
-    return make_settings(tmp_path, database_url, **kw)
