@@ -21,9 +21,11 @@ from viva.app.review import Reviewer
 from viva.core.feedback import LLMJudge
 from viva.core.grader import Grader
 from viva.core.ports import Embedder
+from viva.errors import ConfigError
 from viva.settings import Settings, get_settings, registered
 
 if TYPE_CHECKING:
+    from viva.app.auth import Authenticator
     from viva.store import Repository
 
 T = TypeVar("T")
@@ -61,6 +63,41 @@ def build_judge(settings: Settings) -> LLMJudge | None:
 
     factory = registered(JUDGES, settings.llm_provider, "VIVA_LLM_PROVIDER")
     return factory(settings) if settings.llm_enabled else None
+
+
+MIN_ADMIN_KEY = 24
+
+
+def read_admin_key(settings: Settings) -> str | None:
+    """The key in VIVA_ADMIN_KEY_FILE (e.g. a Docker secret), or None when unset."""
+    path = settings.admin_key_file
+    if path is None:
+        return None
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"VIVA_ADMIN_KEY_FILE: cannot read {path}: {exc.strerror}") from None
+    if not key and settings.insecure:
+        return None  # an empty secret plus VIVA_INSECURE: open, by choice
+    if len(key) < MIN_ADMIN_KEY:
+        raise ConfigError(
+            f"VIVA_ADMIN_KEY_FILE: the key in {path} is shorter than {MIN_ADMIN_KEY} characters; "
+            "make one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
+    return key
+
+
+def auth_configured(settings: Settings, repo: Repository) -> bool:
+    """Whether the server will ask for credentials (see viva.app.auth.Authenticator)."""
+    from viva.store.keys import KeyStore
+
+    s = settings
+    return bool(
+        s.auth_required
+        or read_admin_key(s) is not None
+        or s.trusted_proxies.strip()
+        or KeyStore(repo.db).any()
+    )
 
 
 class Components:
@@ -139,6 +176,22 @@ class Components:
             self.grader,
             self.reviewer,
             max_answer_chars=self.settings.max_answer_chars,
+        )
+
+    def authenticator(self, repo: Repository) -> Authenticator:
+        """Accounts over the open repository's database (viva.app.auth)."""
+        from viva.app.auth import Authenticator
+        from viva.store.keys import KeyStore
+
+        s = self.settings
+        return Authenticator(
+            KeyStore(repo.db),
+            repo.interview_by_link,
+            admin_key=read_admin_key(s),
+            required=s.auth_required,
+            proxy=bool(s.trusted_proxies.strip()),
+            proxy_admins=s.proxy_admins,
+            proxy_interviewers=s.proxy_interviewers,
         )
 
     def open_repository(self) -> Repository:

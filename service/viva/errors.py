@@ -67,3 +67,26 @@ class StorageError(VivaError):
     """
 
     title = "Storage unavailable"
+
+
+class AuthenticationError(VivaError):
+    """No credentials, or ones that are unknown or revoked (HTTP 401)."""
+
+    title = "Authentication required"
+
+
+class PermissionDeniedError(VivaError):
+    """Known caller, not allowed to do this (HTTP 403). For someone else's interview the
+    edges answer 404 instead, so its existence does not leak."""
+
+    title = "Forbidden"
+
+
+class RateLimitedError(VivaError):
+    """Too many requests from one key or address (HTTP 429, with Retry-After)."""
+
+    title = "Too many requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

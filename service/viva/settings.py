@@ -112,6 +112,36 @@ class Settings(BaseSettings):
     )
     metrics_enabled: bool = Field(default=True, description="serve Prometheus metrics at /metrics")
 
+    # Accounts (viva.app.auth). Authentication is on once any API key exists, an admin key
+    # file is set, a trusted proxy is configured, or VIVA_AUTH_REQUIRED is true.
+    auth_required: bool = False
+    admin_key_file: Path | None = Field(
+        default=None, description="a file holding an admin key (e.g. a Docker secret)"
+    )
+    insecure: bool = Field(
+        default=False, description="allow an open (unauthenticated) server on a network address"
+    )
+    trusted_proxies: str = Field(
+        default="", description="comma-separated IPs/CIDRs whose X-Forwarded-User is trusted"
+    )
+    proxy_admins: str = Field(default="", description="comma-separated proxy users who are admins")
+    proxy_interviewers: str = Field(
+        default="", description="comma-separated proxy users who are interviewers"
+    )
+
+    # Exam secrecy: when candidates see reference answers and rubric texts.
+    reveal: Literal["practice", "exam", "never"] = "exam"
+
+    # Retention: interviews older than this many days are deleted (purge, and on start-up).
+    retention_days: int | None = Field(default=None, ge=1, le=36500)
+
+    # Rate limits (the `limits` package's notation); on by default whenever auth is on.
+    rate_limits: bool | None = Field(default=None, description="None: on when auth is on")
+    rate_limit_candidate: str = "120/minute"
+    rate_limit_interviewer: str = "600/minute"
+    rate_limit_admin: str = "1200/minute"
+    rate_limit_ip: str = "300/minute"
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, v: str | None) -> str | None:
@@ -124,6 +154,19 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'viva.db'}"
+
+    @field_validator(
+        "rate_limit_candidate", "rate_limit_interviewer", "rate_limit_admin", "rate_limit_ip"
+    )
+    @classmethod
+    def _rate(cls, v: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(v)
+        except ValueError:
+            raise ValueError(f"{v!r} is not a rate like '120/minute' or '10/second'") from None
+        return v
 
     @property
     def llm_enabled(self) -> bool:

@@ -210,7 +210,7 @@ def test_invalid_requests_are_422_problems(client: TestClient) -> None:
     assert_problem(r, 422, "answer")
     assert_problem(client.get(f"/v1/interviews/{iv['id']}/report?format=pdf"), 422)
     assert_problem(answer(client, iv["id"], iv["question"]["id"], "x", key=" "), 422)
-    assert_problem(client.delete(f"/v1/interviews/{iv['id']}"), 405)
+    assert_problem(client.put(f"/v1/interviews/{iv['id']}"), 405)
 
 
 def test_answer_length_limit_names_field_and_limit(tmp_path: Path) -> None:

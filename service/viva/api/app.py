@@ -18,11 +18,13 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from viva import __version__ as viva_version
-from viva.api import problems
+from viva.api import auth, problems
+from viva.api.auth import Gate
 from viva.api.headers import HtmlSecurityHeaders
 from viva.api.observe import METRICS_CONTENT_TYPE, Metrics, Observe
 from viva.api.queue import GradingQueue
-from viva.api.routes import banks, grade, health, interviews
+from viva.api.routes import banks, grade, health, interviews, privacy
+from viva.app import retention
 from viva.app.interviews import Interviews
 from viva.composition import Components, get_components
 from viva.core.feedback import LLMJudge
@@ -63,14 +65,18 @@ def create_app(
     injected = grader is not None or judge is not None
     parts = Components(s, grader=grader, judge=judge) if injected else get_components(s)
 
-    def start() -> Interviews:
+    def start() -> tuple[Interviews, Gate]:
         """Settings first (no database touched on a typo), then the database, then the model.
         Errors a user can fix are logged as the CLI prints them."""
         repo: Repository | None = None
         try:
             parts.check()
             repo = parts.open_repository()
-            return parts.interviews(repo)
+            gate = Gate(s, parts.authenticator(repo))
+            if s.retention_days is not None:
+                n = retention.purge(repo, s.retention_days)
+                log.info("retention: purged %d interviews over %d days old", n, s.retention_days)
+            return parts.interviews(repo), gate
         except VivaError as exc:
             log.error("error: %s", exc)
             if repo is not None:
@@ -79,7 +85,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = await to_thread.run_sync(start)
+        service, app.state.gate = await to_thread.run_sync(start)
         try:
             app.state.interviews = service
             app.state.grading = parts.grading
@@ -91,7 +97,7 @@ def create_app(
             )
             yield
         finally:
-            app.state.interviews = app.state.grading = app.state.banks = None
+            app.state.interviews = app.state.grading = app.state.banks = app.state.gate = None
             service.repo.close()
 
     app = FastAPI(
@@ -100,16 +106,17 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    app.state.interviews = app.state.grading = app.state.banks = None
+    app.state.interviews = app.state.grading = app.state.banks = app.state.gate = None
     app.state.settings = s
     app.state.hidden_paths = _server_paths(s)
     metrics = app.state.metrics = Metrics()
     app.state.grading_queue = GradingQueue(s.max_queued_grades, metrics.queue_depth.set)
     problems.install(app)
+    auth.install(app)
     app.add_middleware(problems.BodyLimit, limit=s.max_body_bytes)
     app.add_middleware(HtmlSecurityHeaders)
     app.add_middleware(Observe, metrics=metrics)  # outermost: sees every request and error
-    for module in (health, banks, interviews, grade):
+    for module in (health, banks, interviews, grade, privacy):
         app.include_router(module.router)
     if s.metrics_enabled:
         app.add_api_route("/metrics", _metrics_endpoint, methods=["GET"], include_in_schema=False)

@@ -105,6 +105,17 @@ class CreateInterview(_Request):
     feedback: FeedbackMode = Field(
         default="none", description='"llm" adds LLM feedback; needs VIVA_LLM_* configured.'
     )
+    reveal: Literal["practice", "exam", "never"] | None = Field(
+        default=None,
+        description="When the candidate sees reference answers and rubric texts: after each "
+        "answer, after completion with an answer, or never; default VIVA_REVEAL. Candidates "
+        "may only choose a stricter policy.",
+    )
+    candidate_link: bool = Field(
+        default=False,
+        description="Interviewers and admins: make it for a candidate. The reply's "
+        "`candidate_link` token (shown once) is the only credential that can answer it.",
+    )
 
 
 class CurrentQuestion(QuestionOut):
@@ -139,6 +150,14 @@ class InterviewCreated(BaseModel):
     question: CurrentQuestion | None
     progress: Progress
     created_at: datetime
+    reveal: Literal["practice", "exam", "never"] = Field(
+        default="exam", description="This interview's policy for revealing reference answers."
+    )
+    candidate_link: str | None = Field(
+        default=None,
+        description="Only in the reply that creates an interview with `candidate_link`: the "
+        "candidate's token, sent as `Authorization: Bearer TOKEN`. Not stored, not shown again.",
+    )
 
 
 class InterviewOut(InterviewCreated):

@@ -46,6 +46,9 @@ class NewInterview:
     seed: int | None = None  # None: a random one, stored so the interview can be re-created
     candidate: str | None = None
     feedback: FeedbackMode = "none"
+    owner: str | None = None  # the creator's subject (viva.app.auth); None in open mode
+    link_hash: str | None = None  # made for a candidate: the hash of their link token
+    reveal: str | None = None  # viva.app.secrecy's policy for this interview; None: default
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,9 @@ class Interviews:
             feedback=req.feedback,
             seed=seed,
             questions=tuple(bank.question(q) for q in ids),
+            owner=req.owner,
+            link_hash=req.link_hash,
+            reveal=req.reveal,
         )
 
     def get(self, interview_id: str) -> InterviewRecord:

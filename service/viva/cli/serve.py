@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 import typer
 
 from viva.cli.main import app, handle_errors
+from viva.errors import ConfigError
 
 APP_FACTORY = "viva.api.app:create_app"
 
@@ -24,13 +26,20 @@ def serve(
         int | None,
         typer.Option(min=1, max=64, help="Worker processes, each loading the model once."),
     ] = None,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            help="Serve a network address with no authentication (also VIVA_INSECURE=true).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the REST API (docs at /docs, schema at /openapi.json)."""
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
     from viva.api.observe import json_log_config
-    from viva.composition import get_components
+    from viva.composition import auth_configured, get_components
     from viva.settings import get_settings
 
     s = get_settings()  # invalid VIVA_* settings: reported by name, exit 2 (handle_errors)
@@ -38,7 +47,18 @@ def serve(
     # Fail fast, with the CLI's clear messages, on what the workers would trip over at start-up.
     parts = get_components(s)  # one worker runs in this process and reuses what is built here
     parts.check()
-    parts.open_repository().close()  # creates the schema once, before workers
+    repo = parts.open_repository()  # creates the schema once, before workers
+    try:
+        bind = host or s.host
+        if not (is_loopback(bind) or insecure or s.insecure or auth_configured(s, repo)):
+            raise ConfigError(
+                f"refusing to serve {bind} with no authentication: anyone who can reach it "
+                "could read and answer every interview. Create a key (`viva keys create "
+                "--role admin --name me`), set VIVA_ADMIN_KEY_FILE or VIVA_TRUSTED_PROXIES, "
+                "bind 127.0.0.1, or pass --insecure (VIVA_INSECURE=true) to run open anyway"
+            )
+    finally:
+        repo.close()
 
     n = workers or s.workers
     uvicorn.run(
@@ -49,6 +69,18 @@ def serve(
         workers=n,
         log_level=s.log_level,
         log_config=json_log_config(s.log_level) if s.log_format == "json" else LOGGING_CONFIG,
-        proxy_headers=True,
+        # With a trusted identity proxy, Viva reads the peer and X-Forwarded-For itself:
+        # uvicorn's rewrite would hide which peer sent the identity header.
+        proxy_headers=not s.trusted_proxies.strip(),
         timeout_graceful_shutdown=10,
     )
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: reachable from this machine only."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -45,6 +45,9 @@ class InterviewRecord:
     created_at: datetime
     updated_at: datetime
     responses: list[ResponseRecord] = field(default_factory=list)
+    owner: str | None = None  # the subject of whoever created it; None: open mode
+    has_link: bool = False  # made for a candidate: only the link's holder answers
+    reveal: str | None = None  # the interview's reveal policy; None: the server's
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -105,9 +108,15 @@ class Repository:
         feedback: str,
         seed: int,
         questions: tuple[Question, ...],
+        owner: str | None = None,
+        link_hash: str | None = None,
+        reveal: str | None = None,
     ) -> InterviewRecord:
         now = utcnow()
         values = {
+            "owner": owner,
+            "link_hash": link_hash,
+            "reveal": reveal,
             "id": id,
             "bank_id": bank_id,
             "bank_version": bank_version,
@@ -150,7 +159,41 @@ class Repository:
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             responses=responses,
+            owner=row["owner"],
+            has_link=row["link_hash"] is not None,
+            reveal=row["reveal"],
         )
+
+    def interview_by_link(self, link_hash: str) -> str | None:
+        """The id of the interview whose candidate link hashes to `link_hash`."""
+        with self.db.read() as conn:
+            found = conn.execute(sa.select(IV.c.id).where(IV.c.link_hash == link_hash)).first()
+        return str(found[0]) if found else None
+
+    def delete_interview(self, interview_id: str) -> bool:
+        """Delete an interview and (by cascade, and explicitly for safety) its responses."""
+        with self.db.write() as conn:
+            conn.execute(R.delete().where(R.c.interview_id == interview_id))
+            n = conn.execute(IV.delete().where(IV.c.id == interview_id)).rowcount
+        return bool(n)
+
+    def purge_before(self, cutoff: datetime) -> int:
+        """Delete every interview created before `cutoff`; returns how many."""
+        old = sa.select(IV.c.id).where(IV.c.created_at < cutoff).scalar_subquery()
+        with self.db.write() as conn:
+            conn.execute(R.delete().where(R.c.interview_id.in_(old)))
+            n = conn.execute(IV.delete().where(IV.c.created_at < cutoff)).rowcount
+        return int(n or 0)
+
+    def interview_ids(self, *, candidate: str | None = None, owner: str | None = None) -> list[str]:
+        """Ids, oldest first, of the interviews for a candidate name and/or an owner."""
+        q = sa.select(IV.c.id).order_by(IV.c.created_at, IV.c.id)
+        if candidate is not None:
+            q = q.where(IV.c.candidate == candidate)
+        if owner is not None:
+            q = q.where(IV.c.owner == owner)
+        with self.db.read() as conn:
+            return [str(r[0]) for r in conn.execute(q)]
 
     def find_by_key(self, interview_id: str, key: str) -> ResponseRecord | None:
         with self.db.read() as conn:

@@ -57,8 +57,14 @@ class InterviewRow(Base):
     questions: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
     # No status column: whether an interview is completed, and when, follows from its
     # responses (`InterviewRecord.status`), so the two can never disagree.
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # retention
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Who may see it (a principal's subject, e.g. "key:ab12cd34ef56"); NULL: made in open mode.
+    owner: Mapped[str | None] = mapped_column(sa.String(200), index=True)
+    # SHA-256 of the candidate link token (the token itself is shown once, never stored).
+    link_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True, unique=True)
+    # When reference answers and rubric texts reach the candidate; NULL: the server default.
+    reveal: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 class ResponseRow(Base):
@@ -83,3 +89,16 @@ class ResponseRow(Base):
     request_hash: Mapped[str] = mapped_column(sa.String(64))
     response_body: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiKeyRow(Base):
+    """An API key: only its argon2 hash is kept; the key is printed once when created."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -8,10 +8,13 @@ from viva.api.problems import PROBLEM_JSON
 from viva.api.schemas import Problem
 
 _WHY = {
-    404: "Unknown bank, interview or question.",
+    401: "Authentication is on and no valid key or link was sent.",
+    403: "The caller's role may not do this.",
+    404: "Unknown bank, interview or question (or someone else's interview).",
     409: "The interview is in the wrong state for this request.",
     413: "The body is larger than VIVA_MAX_BODY_BYTES.",
     422: "Invalid request; `errors` names each field.",
+    429: "Rate limit exceeded; retry after `Retry-After` seconds.",
     503: "Unavailable: the model is loading, the database cannot store data, or the grading "
     "queue is full (see Retry-After).",
 }

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from viva.api import schemas
+from viva.api.auth import get_principal
 from viva.api.deps import BanksDep
 from viva.api.routes import responses
 from viva.domain.models import Bank
 
-router = APIRouter(prefix="/v1/banks", tags=["banks"])
+router = APIRouter(
+    prefix="/v1/banks",
+    tags=["banks"],
+    dependencies=[Depends(get_principal)],
+    responses=responses(401, 429),
+)
 
 
 def _summary(b: Bank) -> schemas.BankSummary:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from viva.api import schemas
+from viva.api.auth import PrincipalDep, require
 from viva.api.deps import GradingDep
 from viva.api.queue import GradingSlot
 from viva.api.routes import responses
+from viva.app.auth import is_staff
 from viva.app.grading import AdHocPoint, AdHocQuestion
 from viva.domain.models import Grade
 
@@ -26,9 +28,16 @@ def _adhoc(q: schemas.AdHocQuestion) -> AdHocQuestion:
     )
 
 
-@router.post("/grade", response_model=Grade, responses=responses(404, 413, 422, 503))
-def grade(body: schemas.GradeRequestIn, grading: GradingDep, _slot: GradingSlot) -> Grade:
-    """Grade against a bank question, or an ad-hoc question (points or a reference answer)."""
+@router.post("/grade", response_model=Grade, responses=responses(401, 403, 404, 413, 422, 429, 503))
+def grade(
+    body: schemas.GradeRequestIn,
+    grading: GradingDep,
+    principal: PrincipalDep,
+    _slot: GradingSlot,
+) -> Grade:
+    """Grade against a bank question, or an ad-hoc question (points or a reference answer).
+    With authentication on, for interviewers and admins: a bank grade shows rubric texts."""
+    require(is_staff(principal), "grading outside an interview is for interviewers and admins")
     return grading.grade(
         body.answer,
         bank_id=body.bank_id,

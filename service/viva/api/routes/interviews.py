@@ -9,10 +9,14 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from viva.api import schemas
+from viva.api.auth import PrincipalDep, require, visible
 from viva.api.deps import IdempotencyKey, InterviewsDep
 from viva.api.queue import GradingSlot
 from viva.api.routes import responses
-from viva.app.interviews import AskedQuestion, NewInterview, asked
+from viva.app import retention, secrecy
+from viva.app.auth import Principal, can_delete, can_respond, is_staff, new_link_token
+from viva.app.interviews import AskedQuestion, Interviews, NewInterview, asked
+from viva.domain.models import Grade
 from viva.store import InterviewRecord
 
 router = APIRouter(prefix="/v1/interviews", tags=["interviews"])
@@ -30,7 +34,25 @@ def _current(q: AskedQuestion | None) -> schemas.CurrentQuestion | None:
     return schemas.CurrentQuestion(**asdict(q)) if q is not None else None
 
 
-def _created(iv: InterviewRecord) -> schemas.InterviewCreated:
+def _default_reveal(request: Request) -> str:
+    return str(request.app.state.settings.reveal)
+
+
+def _load(service: Interviews, p: Principal, interview_id: str) -> InterviewRecord:
+    return visible(p, service.get(interview_id))
+
+
+def _respondable(service: Interviews, p: Principal, interview_id: str) -> InterviewRecord:
+    iv = _load(service, p, interview_id)
+    require(
+        can_respond(p, iv),
+        "only the candidate answers this interview (with their link); "
+        "its interviewer can read it and its report",
+    )
+    return iv
+
+
+def _created(iv: InterviewRecord, default_reveal: str = "exam") -> schemas.InterviewCreated:
     return schemas.InterviewCreated(
         id=iv.id,
         status=iv.status,
@@ -42,6 +64,7 @@ def _created(iv: InterviewRecord) -> schemas.InterviewCreated:
         question=_current(asked(iv, iv.state.current)),
         progress=_progress(iv),
         created_at=iv.created_at,
+        reveal=secrecy.policy(iv, default_reveal),
     )
 
 
@@ -54,25 +77,60 @@ def _mark_replayed(response: Response, replayed: bool) -> None:
     "",
     status_code=201,
     response_model=schemas.InterviewCreated,
-    responses=responses(404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422, 429),
 )
 def create_interview(
-    body: schemas.CreateInterview, service: InterviewsDep, request: Request, response: Response
+    body: schemas.CreateInterview,
+    service: InterviewsDep,
+    principal: PrincipalDep,
+    request: Request,
+    response: Response,
 ) -> schemas.InterviewCreated:
-    """Start an interview; the reply carries its first question."""
-    iv = service.create(NewInterview(**body.model_dump()))
+    """Start an interview; the reply carries its first question. Interviewers can make one
+    for a candidate (`candidate_link`): the reply's token is the candidate's credential."""
+    require(principal.via != "link", "a candidate link answers its own interview only")
+    default = _default_reveal(request)
+    secrecy.check_choice(principal, body.reveal, default)
+    token = hashed = None
+    if body.candidate_link:
+        require(is_staff(principal), "only interviewers and admins make candidate links")
+        token, hashed = new_link_token()
+    fields = body.model_dump(exclude={"candidate_link"})
+    iv = service.create(NewInterview(**fields, owner=principal.subject, link_hash=hashed))
     response.headers["Location"] = str(request.url_for("get_interview", interview_id=iv.id))
-    return _created(iv)
+    out = _created(iv, default)
+    out.candidate_link = token
+    return out
 
 
-@router.get("/{interview_id}", response_model=schemas.InterviewOut, responses=responses(404))
-def get_interview(interview_id: str, service: InterviewsDep) -> schemas.InterviewOut:
+@router.delete("/{interview_id}", status_code=204, responses=responses(401, 403, 404, 429))
+def delete_interview(
+    interview_id: str, service: InterviewsDep, principal: PrincipalDep
+) -> Response:
+    """Delete an interview and every answer and grade in it (its owner or an admin)."""
+    iv = _load(service, principal, interview_id)
+    require(can_delete(principal, iv), "only the interview's owner or an admin can delete it")
+    retention.delete(service.repo, iv.id)
+    return Response(status_code=204)
+
+
+def _grade_out(p: Principal, iv: InterviewRecord, g: Grade | None, default: str) -> Grade | None:
+    return secrecy.grade_for(p, iv, g, default) if g is not None else None
+
+
+@router.get(
+    "/{interview_id}", response_model=schemas.InterviewOut, responses=responses(401, 404, 429)
+)
+def get_interview(
+    interview_id: str, service: InterviewsDep, principal: PrincipalDep, request: Request
+) -> schemas.InterviewOut:
     """Status, the questions asked so far, answers and grades, and the current question."""
-    iv = service.get(interview_id)
+    iv = _load(service, principal, interview_id)
+    default = _default_reveal(request)
     state = iv.state
     asked_upto = state.index if state.index is not None else len(iv.question_ids) - 1
     return schemas.InterviewOut(
-        **_created(iv).model_dump(),
+        **_created(iv, default).model_dump(),
         questions=[
             schemas.QuestionOut(id=q.id, prompt=q.prompt, topic=q.topic, difficulty=q.difficulty)
             for q in iv.questions[: asked_upto + 1]
@@ -83,7 +141,7 @@ def get_interview(interview_id: str, service: InterviewsDep) -> schemas.Intervie
                 index=r.position,
                 status=r.outcome,
                 answer=r.answer,
-                grade=r.grade,
+                grade=_grade_out(principal, iv, r.grade, default),
                 created_at=r.created_at,
             )
             for r in iv.responses
@@ -96,37 +154,46 @@ def get_interview(interview_id: str, service: InterviewsDep) -> schemas.Intervie
 @router.post(
     "/{interview_id}/answers",
     response_model=schemas.AnswerResult,
-    responses=responses(404, 409, 413, 422, 503),
+    responses=responses(401, 403, 404, 409, 413, 422, 429, 503),
 )
 def submit_answer(
     interview_id: str,
     body: schemas.SubmitAnswer,
     service: InterviewsDep,
+    principal: PrincipalDep,
+    request: Request,
     response: Response,
     _slot: GradingSlot,
     idempotency_key: IdempotencyKey = None,
 ) -> schemas.AnswerResult:
-    """Grade the answer to the current question and return the next one (null at the end)."""
-    out = service.answer(interview_id, body.question_id, body.answer, idempotency_key)
+    """Grade the answer to the current question and return the next one (null at the end).
+    Under the exam policy the grade's rubric texts stay hidden until the interview ends."""
+    iv = _respondable(service, principal, interview_id)
+    out = service.answer(iv.id, body.question_id, body.answer, idempotency_key)
     _mark_replayed(response, out.replayed)
-    return schemas.AnswerResult(grade=out.grade, next_question=_current(out.next_question))
+    done = out.next_question is None
+    shown = secrecy.reveals_answer(principal, iv, _default_reveal(request), completing=done)
+    grade = out.grade if shown else secrecy.redact_grade(out.grade)
+    return schemas.AnswerResult(grade=grade, next_question=_current(out.next_question))
 
 
 @router.post(
     "/{interview_id}/skip",
     response_model=schemas.SkipResult,
-    responses=responses(404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422, 429),
 )
 def skip_question(
     interview_id: str,
     service: InterviewsDep,
+    principal: PrincipalDep,
     response: Response,
     body: Annotated[schemas.SkipQuestion | None, Body()] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> schemas.SkipResult:
     """Skip the current question (it scores 0 in the report)."""
     question_id = body.question_id if body is not None else None
-    out = service.skip(interview_id, question_id, idempotency_key)
+    iv = _respondable(service, principal, interview_id)
+    out = service.skip(iv.id, question_id, idempotency_key)
     _mark_replayed(response, out.replayed)
     return schemas.SkipResult(skipped=out.skipped, next_question=_current(out.next_question))
 
@@ -135,17 +202,23 @@ def skip_question(
     "/{interview_id}/report",
     response_model=schemas.ReportOut,
     responses={
-        **responses(404, 409, 422),
+        **responses(401, 404, 409, 422, 429),
         200: {"content": {"text/markdown": {}, "text/html": {}}},
     },
 )
 def get_report(
     interview_id: str,
     service: InterviewsDep,
+    principal: PrincipalDep,
+    request: Request,
     format: Annotated[Literal["json", "md", "html"], Query()] = "json",
 ) -> Response:
-    """The scored report, with reference answers revealed; JSON, Markdown or HTML."""
-    report = service.report(interview_id)
+    """The scored report; JSON, Markdown or HTML. Reference answers and rubric texts appear
+    as the interview's reveal policy allows (always for interviewers and admins)."""
+    iv = _load(service, principal, interview_id)
+    report = service.report(iv.id)
+    if not secrecy.reveals(principal, iv, _default_reveal(request)):
+        report = secrecy.redact_report(report)
     if format == "md":
         from viva.api.render import markdown
 

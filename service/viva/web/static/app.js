@@ -74,14 +74,51 @@
     }
   }
 
-  async function api(method, path, body, headers) {
+  // Credentials, when the server has accounts: an API key or a candidate link token, taken
+  // from ?key= or ?link= (then removed from the address bar) or asked for after a 401. Kept
+  // for this tab only (sessionStorage), sent as `Authorization: Bearer`.
+  const CREDENTIAL = "viva.credential";
+
+  function credential() {
+    try {
+      return window.sessionStorage.getItem(CREDENTIAL) || "";
+    } catch (err) {
+      return "";
+    }
+  }
+
+  function keepCredential(token) {
+    try {
+      window.sessionStorage.setItem(CREDENTIAL, token);
+    } catch (err) {
+      /* storage off: the token lasts for this page only */
+    }
+    memoryCredential = token;
+  }
+
+  let memoryCredential = "";
+  (function takeCredentialFromUrl() {
+    const q = new URLSearchParams(window.location.search);
+    const token = q.get("link") || q.get("key");
+    if (!token) return;
+    keepCredential(token);
+    q.delete("link");
+    q.delete("key");
+    const rest = q.toString();
+    const url = window.location.pathname + (rest ? `?${rest}` : "") + window.location.hash;
+    window.history.replaceState(window.history.state, "", url);
+  })();
+
+  async function api(method, path, body, headers, retried) {
     let res;
+    const token = credential() || memoryCredential;
     try {
       res = await fetch(path, {
         method,
         headers: Object.assign(
           { Accept: "application/json" },
           body !== undefined ? { "Content-Type": "application/json" } : {},
+          token ? { Authorization: `Bearer ${token}` } : {},
           headers || {},
         ),
         body: body !== undefined ? JSON.stringify(body) : undefined,
@@ -96,6 +133,13 @@
         data = await res.json();
       } catch (err) {
         data = null;
+      }
+    }
+    if (res.status === 401 && !retried) {
+      const given = window.prompt("This Viva server needs an API key or your interview link's token:");
+      if (given && given.trim()) {
+        keepCredential(given.trim());
+        return api(method, path, body, headers, true);
       }
     }
     if (!res.ok) {
@@ -691,7 +735,7 @@
                 h(
                   "span",
                   { class: "point__body" },
-                  h("span", { class: "point__text", text: p.text }),
+                  h("span", { class: "point__text", text: p.text || "(shown when the interview ends)" }),
                   h(
                     "span",
                     { class: "point__meta" },
@@ -724,7 +768,7 @@
                 h(
                   "span",
                   { class: "point__body" },
-                  h("span", { class: "point__text", text: p.text }),
+                  h("span", { class: "point__text", text: p.text || "(shown when the interview ends)" }),
                   Number(p.coverage) > 0.05 ? h("span", { class: "point__meta" }, meter(p.coverage, `Coverage ${pct(p.coverage)}`, pointBand(p)), ` ${pct(p.coverage)} covered`) : null,
                 ),
               ),

@@ -1,0 +1,176 @@
+"""Authentication and rate limits at the HTTP edge.
+
+Every `/v1` route depends on `get_principal`: in open local mode (no key, no admin key file,
+no trusted proxy, VIVA_AUTH_REQUIRED off) it returns the open principal and limits nothing;
+otherwise the caller needs `Authorization: Bearer KEY` (an API key or a candidate link token)
+or an identity header from a trusted proxy, and each address and key is rate limited.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import time
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from viva.api.deps import STARTING
+from viva.api.problems import problem
+from viva.app.auth import OPEN, Authenticator, Principal, can_see
+from viva.errors import (
+    AuthenticationError,
+    InterviewNotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+)
+from viva.settings import Settings
+from viva.store import InterviewRecord
+
+USER_HEADER = "x-forwarded-user"
+EMAIL_HEADER = "x-forwarded-email"
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_proxies(value: str) -> tuple[list[Network], set[str]]:
+    """IPs and CIDRs; anything else (e.g. a test client's name) is matched exactly."""
+    nets: list[Network] = []
+    names: set[str] = set()
+    for item in (x.strip() for x in value.split(",")):
+        if not item:
+            continue
+        try:
+            nets.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            names.add(item)
+    return nets, names
+
+
+class RateLimits:
+    """Moving-window limits per caller, in this process's memory (one budget per worker)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.by_role: dict[str, RateLimitItem] = {
+            "candidate": parse(settings.rate_limit_candidate),
+            "interviewer": parse(settings.rate_limit_interviewer),
+            "admin": parse(settings.rate_limit_admin),
+        }
+        self.per_ip = parse(settings.rate_limit_ip)
+
+    def hit(self, item: RateLimitItem, who: str) -> None:
+        if self._limiter.hit(item, who):
+            return
+        reset = self._limiter.get_window_stats(item, who).reset_time
+        retry = max(1, math.ceil(reset - time.time()))
+        raise RateLimitedError(
+            f"rate limit {item} exceeded for this {who.split(':', 1)[0]}; retry in {retry} s",
+            retry_after=retry,
+        )
+
+
+class Gate:
+    """Who is calling, and whether they are within their limits."""
+
+    def __init__(self, settings: Settings, authenticator: Authenticator) -> None:
+        self.auth = authenticator
+        self.settings = settings
+        self._nets, self._names = parse_proxies(settings.trusted_proxies)
+        self._limits = RateLimits(settings)
+
+    def _trusted(self, host: str) -> bool:
+        if host in self._names:
+            return True
+        try:
+            addr = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(addr in net for net in self._nets)
+
+    def _client_ip(self, request: Request, peer: str) -> str:
+        """Behind a trusted proxy, the address it saw (the last X-Forwarded-For hop)."""
+        forwarded = request.headers.get("x-forwarded-for", "")
+        if forwarded and self._trusted(peer):
+            return forwarded.split(",")[-1].strip() or peer
+        return peer
+
+    def _limited(self, auth_on: bool) -> bool:
+        on = self.settings.rate_limits
+        return auth_on if on is None else on
+
+    def principal(self, request: Request) -> Principal:
+        auth_on = self.auth.enabled()
+        limited = self._limited(auth_on)
+        peer = request.client.host if request.client else ""
+        if limited:
+            self._limits.hit(self._limits.per_ip, f"address:{self._client_ip(request, peer)}")
+        if not auth_on:
+            return OPEN
+        p = self._identify(request, peer)
+        if limited:
+            who = p.limit_key if p.via != "link" else f"link:{p.interview_id}"
+            self._limits.hit(self._limits.by_role[p.role], f"key:{who}")
+        return p
+
+    def _identify(self, request: Request, peer: str) -> Principal:
+        header = request.headers.get("authorization")
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise AuthenticationError("send the key as `Authorization: Bearer KEY`")
+            return self.auth.bearer(token)
+        user = request.headers.get(USER_HEADER, "").strip()
+        email = request.headers.get(EMAIL_HEADER, "").strip()
+        # Identity headers count only from a configured proxy: anyone else could send them.
+        if self.auth.proxy and (user or email) and self._trusted(peer):
+            return self.auth.from_proxy(user, email or None)
+        raise AuthenticationError(
+            "this server needs an API key: send `Authorization: Bearer KEY` "
+            "(`viva keys create` makes one) or a candidate link token"
+        )
+
+
+def get_principal(request: Request) -> Principal:
+    gate: Gate | None = getattr(request.app.state, "gate", None)
+    if gate is None:
+        raise HTTPException(503, STARTING)
+    return gate.principal(request)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def visible(p: Principal, iv: InterviewRecord) -> InterviewRecord:
+    """The interview, or the same 404 as for one that does not exist."""
+    if not can_see(p, iv):
+        raise InterviewNotFoundError(f"no interview {iv.id!r}")
+    return iv
+
+
+def require(allowed: bool, what: str) -> None:
+    if not allowed:
+        raise PermissionDeniedError(what)
+
+
+def install(app: FastAPI) -> None:
+    """Problem responses for the account errors (401 with WWW-Authenticate, 403, 429)."""
+
+    @app.exception_handler(AuthenticationError)
+    async def unauthenticated(request: Request, exc: AuthenticationError) -> JSONResponse:
+        return problem(
+            401, exc.title, str(exc), request, headers={"WWW-Authenticate": 'Bearer realm="viva"'}
+        )
+
+    @app.exception_handler(PermissionDeniedError)
+    async def forbidden(request: Request, exc: PermissionDeniedError) -> JSONResponse:
+        return problem(403, exc.title, str(exc), request)
+
+    @app.exception_handler(RateLimitedError)
+    async def too_many(request: Request, exc: RateLimitedError) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after)}
+        return problem(429, exc.title, str(exc), request, headers=headers)

@@ -1,0 +1,92 @@
+"""Exam secrecy: when a candidate sees reference answers and rubric texts.
+
+`practice`: after each answer. `exam` (the default): once the interview is completed with at
+least one question answered, so skipping everything reveals nothing. `never`: not to the
+candidate. Interviewers and admins always see them. Hidden texts are blanked, scores stay.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal, get_args
+
+from viva.app.auth import Principal
+from viva.domain.models import Grade, Report
+from viva.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from viva.store import InterviewRecord
+
+Reveal = Literal["practice", "exam", "never"]
+REVEALS: tuple[str, ...] = get_args(Reveal)
+_STRICTNESS = {"practice": 0, "exam": 1, "never": 2}
+
+
+def policy(iv: InterviewRecord, default: str) -> str:
+    return iv.reveal or default
+
+
+def check_choice(p: Principal, chosen: str | None, default: str) -> None:
+    """Candidates may make an interview stricter than the server's policy, never looser."""
+    if chosen is None or p.open or p.sees_secrets:
+        return
+    if _STRICTNESS[chosen] < _STRICTNESS[default]:
+        raise InvalidInputError(
+            f"reveal {chosen!r} is looser than this server's policy ({default!r}); "
+            "only interviewers and admins may choose it",
+            field=("reveal",),
+        )
+
+
+def reveals(p: Principal, iv: InterviewRecord, default: str) -> bool:
+    """Whether `p` may see `iv`'s secrets now."""
+    if p.sees_secrets:
+        return True
+    mode = policy(iv, default)
+    if mode != "exam":
+        return mode == "practice"
+    return iv.status == "completed" and any(r.outcome == "answered" for r in iv.responses)
+
+
+def reveals_answer(p: Principal, iv: InterviewRecord, default: str, *, completing: bool) -> bool:
+    """For the reply to an answer: whether that answer completed the interview, not the
+    interview's state now, so an idempotent replay returns the same body."""
+    if p.sees_secrets:
+        return True
+    mode = policy(iv, default)
+    return mode == "practice" or (mode == "exam" and completing)
+
+
+def redact_grade(g: Grade) -> Grade:
+    """Scores and the candidate's own evidence stay; rubric and misconception texts go."""
+    return g.model_copy(
+        update={
+            "points": [p.model_copy(update={"text": "", "matched": None}) for p in g.points],
+            "misconceptions": [m.model_copy(update={"text": ""}) for m in g.misconceptions],
+            "feedback": None,
+        }
+    )
+
+
+def redact_report(r: Report) -> Report:
+    questions = [
+        q.model_copy(
+            update={
+                "reference_answer": "",
+                "grade": redact_grade(q.grade) if q.grade is not None else None,
+            }
+        )
+        for q in r.questions
+    ]
+    # Strengths, gaps and study hints quote rubric points; keep only the question ids.
+    return r.model_copy(
+        update={
+            "questions": questions,
+            "strengths": sorted({s.split(":", 1)[0] for s in r.strengths}),
+            "gaps": sorted({s.split(":", 1)[0] for s in r.gaps}),
+            "study_next": [s.split(":", 1)[0] for s in r.study_next],
+        }
+    )
+
+
+def grade_for(p: Principal, iv: InterviewRecord, g: Grade, default: str) -> Grade:
+    return g if reveals(p, iv, default) else redact_grade(g)
