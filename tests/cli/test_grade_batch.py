@@ -156,7 +156,7 @@ def test_exit_1_with_a_count_when_some_rows_fail(
     answers = write_jsonl(tmp_path / "a.jsonl", rows(5, bad=[2, 4]))
     with answers.open("a") as fh:
         fh.write("{oops\n")  # an invalid JSON line is a failed row too
-    args = [] if ext is None else ["-o", tmp_path / f"out.{ext}"]
+    args: list[str | Path] = [] if ext is None else ["-o", tmp_path / f"out.{ext}"]
     result = grade(answers, *args)
     assert result.exit_code == 1, result.output
     assert "3 of 6 rows failed" in result.output
@@ -169,13 +169,14 @@ def test_exit_2_for_unusable_input_or_arguments(tmp_path: Path, grader: Counting
     empty.write_text("\n")
     no_answers = write_jsonl(tmp_path / "x.jsonl", [{"question_id": "keras-05"}])
     good = write_jsonl(tmp_path / "a.jsonl", rows(1))
-    for args, message in [
+    cases: list[tuple[list[str | Path], str]] = [
         ([empty], "no rows to grade"),
         ([no_answers], "missing field(s) answer in every row"),
         ([good, "--delimiter", ";"], "--delimiter is for CSV input"),
         ([good, "--resume"], "--resume needs --output FILE.jsonl or FILE.csv"),
         ([good, "--resume", "-o", tmp_path / "r.md"], "--resume needs --output"),
-    ]:
+    ]
+    for args, message in cases:
         result = grade(*args)
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output
