@@ -214,3 +214,48 @@ def test_html_report_is_one_page_for_all_candidates(tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8")
     assert text == render_html(reports, title="Viva report — <answers>.csv")
     assert "Viva report — &lt;answers&gt;.csv" in text and "ada" in text and "bob" in text
+
+
+# --- delimiters and resuming -----------------------------------------------------------------
+
+
+def test_delimiter_is_read_from_the_header_then_sniffed() -> None:
+    from viva.adapters.answer_files import detect_delimiter, parse_delimiter
+
+    # The answers hold commas; the header decides.
+    assert detect_delimiter("id;question_id;answer\n1;keras-01;a, b, c, d\n") == ";"
+    assert detect_delimiter("question_id\tanswer\nkeras-01\tx, y; z\n") == "\t"
+    assert detect_delimiter("question_id,answer\nkeras-01,x; y; z\n") == ","
+    # Without the required columns: csv.Sniffer's guess among the three, else a comma.
+    assert detect_delimiter("a;b;c\n1;2;3\n4;5;6\n") == ";"
+    assert detect_delimiter("") == ","
+    assert [parse_delimiter(v) for v in (",", ";", "tab", "TAB", "\\t", "\t")] == [
+        ",",
+        ";",
+        "\t",
+        "\t",
+        "\t",
+        "\t",
+    ]
+    with pytest.raises(InvalidInputError, match="--delimiter takes"):
+        parse_delimiter("|")
+
+
+def test_written_drops_a_csv_row_cut_inside_a_quoted_field(tmp_path: Path) -> None:
+    from viva.adapters.answer_files import Written
+
+    out = tmp_path / "out.csv"
+    writer = WRITERS["csv"]
+    assert isinstance(writer, StreamWriter)
+    assert writer.written(out) == Written()  # no file yet: nothing written
+    with writer.open(out) as sink:
+        sink.write([record("a1", {}), record("two\nlines", {}, error="row 2: bad")])
+    whole = out.read_bytes()
+    out.write_bytes(whole + b'3,"cut\r\nshort')  # a kill inside a quoted, multi-line id
+    done = writer.written(out)
+    assert (done.rows, done.failed, dict(done.ids)) == (2, 1, {"a1": 1, "two\nlines": 1})
+    assert out.read_bytes() == whole
+    with writer.open(out, append=True) as sink:  # no second header when appending
+        sink.write([record("a3", {})])
+    ids = [r["id"] for r in csv.DictReader(out.read_text(encoding="utf-8").splitlines(True))]
+    assert ids == ["a1", "two\nlines", "a3"]

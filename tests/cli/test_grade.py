@@ -55,7 +55,8 @@ def answers(tmp_path: Path) -> Path:
 def test_grade_jsonl_keeps_good_rows_and_names_bad_ones(answers: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     result = runner.invoke(app, ["grade", str(answers), "--bank", "keras", "-o", str(out)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # two rows failed
+    assert "2 of 5 rows failed" in result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["a1", "a2", "a3", "a4", "a5"]
     good, empty, unknown, missing, attack = rows
@@ -80,7 +81,7 @@ def test_grade_jsonl_keeps_good_rows_and_names_bad_ones(answers: Path, tmp_path:
 def test_grade_writes_each_format(answers: Path, tmp_path: Path, ext: str) -> None:
     out = tmp_path / f"report.{ext}"
     result = runner.invoke(app, ["grade", str(answers), "-o", str(out)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a3 and a4 failed; the others are written
     text = out.read_text()
     if ext == "csv":
         rows = list(csv.DictReader(text.splitlines()))
@@ -105,7 +106,7 @@ def test_html_report_escapes_answer_text(tmp_path: Path) -> None:
 
 def test_summary_table_without_output(answers: Path) -> None:
     result = runner.invoke(app, ["grade", str(answers)])
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # a3 and a4 failed
     assert "a1" in result.output and "keras-05" in result.output
 
 
@@ -138,7 +139,7 @@ def test_invalid_json_line_is_a_row_error(tmp_path: Path) -> None:
     path.write_text(json.dumps({"question_id": "keras-05", "answer": GOOD}) + "\n{oops\n")
     out = tmp_path / "o.jsonl"
     result = runner.invoke(app, ["grade", str(path), "-o", str(out)])
-    assert result.exit_code == 0
+    assert result.exit_code == 1 and "1 of 2 rows failed" in result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert rows[0]["score"] > 0.5
     assert "line 2: invalid JSON" in rows[1]["error"]

@@ -1,14 +1,16 @@
 """Batch grading of answer rows: the application logic behind `viva grade`.
 
-Rows are graded in chunks (one model batch each) and handed to a sink as they finish, so a
-failure later in a long file never loses what was already graded.
+Rows are read lazily and graded in chunks (one model batch each), and each chunk is handed on
+as it finishes, so memory stays flat on any file size and a failure or a kill later in a long
+file never loses what was already graded.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from viva.adapters.answer_files import KNOWN, RawRow
@@ -55,10 +57,55 @@ class GradedRow:
             "input": self.passthrough,
         }
 
+    def spool_record(self) -> dict[str, Any]:
+        """Everything a report needs, as JSON (`from_spool` reads it back)."""
+        return {
+            "row": self.row,
+            "id": self.id,
+            "candidate": self.candidate,
+            "question_id": self.question_id,
+            "answer": self.answer,
+            "error": self.error,
+            "grade": None if self.grade is None else self.grade.model_dump(mode="json"),
+        }
+
+    @classmethod
+    def from_spool(cls, d: dict[str, Any]) -> GradedRow:
+        grade = None if d["grade"] is None else Grade.model_validate(d["grade"])
+        return cls(
+            row=d["row"],
+            id=d["id"],
+            candidate=d["candidate"],
+            question_id=d["question_id"],
+            answer=d["answer"],
+            passthrough={},
+            grade=grade,
+            error=d["error"],
+        )
+
+
+def row_id(raw: RawRow) -> str:
+    """A row's id: its own `id`, else `row-N` from its position."""
+    return str(raw.data.get("id") or f"row-{raw.row}")
+
+
+def skip_written(rows: Iterable[RawRow], written: Counter[str]) -> Iterator[RawRow]:
+    """The rows an interrupted run has not written yet (`written`: id -> rows written with it).
+
+    Each written id is spent once, so rows that share an id are resumed one for one.
+    """
+    left = Counter(written)
+    for raw in rows:
+        rid = row_id(raw)
+        if left[rid] > 0:
+            left[rid] -= 1
+            continue
+        yield raw
+
 
 def _validate(raw: RawRow, bank: Bank, max_chars: int) -> tuple[GradedRow, GradeRequest | None]:
     d = raw.data
-    rid = str(d.get("id") or f"row-{raw.row}")
+    rid = row_id(raw)
     cand = d.get("candidate")
     qid = d.get("question_id")
     answer = d.get("answer")
@@ -94,8 +141,27 @@ def _validate(raw: RawRow, bank: Bank, max_chars: int) -> tuple[GradedRow, Grade
     return row, GradeRequest(question, answer, bank.id, bank.version)
 
 
+def grade_chunks(
+    rows: Iterable[RawRow],
+    bank: Bank,
+    grader: Grader,
+    *,
+    chunk_size: int = 128,
+    max_chars: int = 8000,
+) -> Iterator[list[GradedRow]]:
+    """Each chunk of rows, graded, as soon as it is; at most one chunk is read ahead."""
+    it = iter(rows)
+    while raws := list(islice(it, chunk_size)):
+        chunk = [_validate(r, bank, max_chars) for r in raws]
+        todo = [(row, req) for row, req in chunk if req is not None]
+        grades = grader.grade_many([req for _, req in todo])
+        for (row, _), grade in zip(todo, grades, strict=True):
+            row.grade = grade
+        yield [row for row, _ in chunk]
+
+
 def grade_rows(
-    rows: Sequence[RawRow],
+    rows: Iterable[RawRow],
     bank: Bank,
     grader: Grader,
     *,
@@ -103,14 +169,9 @@ def grade_rows(
     max_chars: int = 8000,
     on_done: Callable[[list[GradedRow]], None] | None = None,
 ) -> list[GradedRow]:
+    """Every row graded, in a list (for small inputs; `viva grade` streams `grade_chunks`)."""
     out: list[GradedRow] = []
-    for start in range(0, len(rows), chunk_size):
-        chunk = [_validate(r, bank, max_chars) for r in rows[start : start + chunk_size]]
-        todo = [(row, req) for row, req in chunk if req is not None]
-        grades = grader.grade_many([req for _, req in todo])
-        for (row, _), grade in zip(todo, grades, strict=True):
-            row.grade = grade
-        done = [row for row, _ in chunk]
+    for done in grade_chunks(rows, bank, grader, chunk_size=chunk_size, max_chars=max_chars):
         out.extend(done)
         if on_done:
             on_done(done)
@@ -167,3 +228,11 @@ def candidate_reports(rows: Sequence[GradedRow], bank: Bank) -> list[Report]:
             report = report.model_copy(update={"questions": [*report.questions, *errors]})
         reports.append(report)
     return reports
+
+
+def spooled_reports(
+    groups: Iterable[tuple[str, list[dict[str, Any]]]], bank: Bank
+) -> Iterator[Report]:
+    """Reports from spooled rows grouped by candidate, one candidate in memory at a time."""
+    for _, records in groups:
+        yield from candidate_reports([GradedRow.from_spool(d) for d in records], bank)

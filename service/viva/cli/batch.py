@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -15,9 +16,13 @@ from viva.adapters.answer_files import (
     READERS,
     WRITERS,
     ReportWriter,
+    Spool,
     StreamWriter,
     Writer,
-    read_rows,
+    Written,
+    iter_rows,
+    parse_delimiter,
+    scan_rows,
     writer_for,
 )
 from viva.cli.main import app, err, handle_errors
@@ -52,7 +57,36 @@ def _writer_for(output: Path | None, name: str | None) -> Writer | None:
     return writer_for(output, name)
 
 
-@app.command()
+def _check_output(answers: Path, output: Path) -> None:
+    """Stop before any grading if `output` is the input or cannot be written."""
+    if output.is_dir():
+        raise InvalidInputError(f"{output}: is a directory; --output needs a file")
+    same = output.resolve() == answers.resolve()
+    if not same and output.exists() and answers.exists():
+        same = os.path.samefile(output, answers)  # hard links, or another way to the same file
+    if same:
+        raise InvalidInputError(f"{output}: is the input file; refusing to write over it")
+    if not output.parent.is_dir():
+        raise InvalidInputError(f"{output}: cannot write: {output.parent} is not a directory")
+    existed = output.exists()
+    try:
+        with output.open("a", encoding="utf-8"):  # appends nothing: an existing file is kept
+            pass
+    except OSError as exc:
+        raise InvalidInputError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    if not existed:
+        output.unlink()
+
+
+MAX_ERRORS_SHOWN = 100  # row errors named on stderr; the rest are counted
+
+EXIT_CODES = (
+    "Exit codes: 0 every row graded; 1 some rows failed (each named on stderr, with a "
+    "count); 2 unusable input or arguments (nothing graded)."
+)
+
+
+@app.command(epilog=EXIT_CODES)
 @handle_errors
 def grade(
     answers: Annotated[Path, typer.Argument(help="JSONL or CSV with question_id and answer.")],
@@ -62,7 +96,9 @@ def grade(
         typer.Option(
             "--output",
             "-o",
-            help="Write .jsonl, .csv, .md or .html (by extension, or --output-format).",
+            help="Write .jsonl, .csv, .md or .html (by extension, or --output-format). "
+            "Checked before grading; never the input file. An existing file is overwritten "
+            "unless --resume.",
         ),
     ] = None,
     llm: Annotated[
@@ -84,52 +120,101 @@ def grade(
             help=f"Output format: {' | '.join(WRITERS)} (default: by the --output suffix).",
         ),
     ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            "--delimiter",
+            metavar="CHAR",
+            help="CSV input delimiter: ',' ';' or 'tab' (default: detected from the header).",
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue an interrupted .jsonl/.csv --output: keep its rows, grade only the "
+            "ids it does not have yet.",
+        ),
+    ] = False,
 ) -> None:
-    """Grade a file of answers against a question bank."""
-    from viva.app.batch import candidate_reports, grade_rows, review_rows
+    """Grade a file of answers against a question bank.
+
+    Rows are read and written as they are graded, so memory stays flat on any file size and an
+    interrupted run keeps every finished batch (continue it with --resume).
+    """
+    from viva.app.batch import grade_chunks, review_rows, skip_written, spooled_reports
     from viva.composition import get_components
 
     writer = _writer_for(output, output_format)
+    sep = None if delimiter is None else parse_delimiter(delimiter)
+    if resume and not isinstance(writer, StreamWriter):
+        raise InvalidInputError("--resume needs --output FILE.jsonl or FILE.csv")
+    if output is not None:
+        _check_output(answers, output)
     parts = get_components()
     settings = parts.settings
     the_bank = parts.banks.get(bank)
-    rows = read_rows(answers, input_format)
+    total = scan_rows(answers, input_format, delimiter=sep)  # unusable input stops here
     if llm and not settings.llm_enabled:
         raise InvalidInputError(
             "--llm needs an LLM: set VIVA_LLM_BASE_URL and VIVA_LLM_MODEL (see README)"
         )
     reviewer = parts.reviewer if llm else None  # builds the judge: bad VIVA_LLM_* stop here
     grader = parts.grader
+    done = Written()
+    if resume and isinstance(writer, StreamWriter) and output is not None:
+        done = writer.written(output)
+        if done.rows:
+            typer.echo(f"resuming: {done.rows} rows already in {output}")
+    rows = skip_written(iter_rows(answers, input_format, delimiter=sep), done.ids)
+    graded, failed = done.rows, done.failed
+    errors: list[str] = []  # the first few, shown at the end; the rest are counted
+    table: list[Any] = []  # only without --output: the terminal summary lists every row
     with ExitStack() as stack:
-        sink = (
-            stack.enter_context(writer.open(output))
-            if output is not None and isinstance(writer, StreamWriter)
-            else None
-        )
-        with _progress(len(rows), "grading") as advance:
-
-            def on_done(done: list[Any]) -> None:
+        sink = spool = None
+        if isinstance(writer, StreamWriter) and output is not None:
+            sink = stack.enter_context(writer.open(output, append=resume))
+        elif output is not None:
+            spool = stack.enter_context(Spool())
+        advance = stack.enter_context(_progress(total, "grading"))
+        advance(min(done.rows, total))
+        try:
+            for chunk in grade_chunks(rows, the_bank, grader, max_chars=settings.max_answer_chars):
                 if reviewer is not None:
-                    review_rows(done, the_bank, reviewer)
-                if sink:
-                    sink.write([r.record() for r in done])
-                advance(len(done))
-
-            graded = grade_rows(
-                rows, the_bank, grader, max_chars=settings.max_answer_chars, on_done=on_done
+                    review_rows(chunk, the_bank, reviewer)
+                if sink is not None:
+                    sink.write([r.record() for r in chunk])
+                elif spool is not None:
+                    for r in chunk:
+                        spool.add(r.candidate or "anonymous", r.spool_record())
+                else:
+                    table.extend(chunk)
+                for r in chunk:
+                    if r.error:
+                        failed += 1
+                        if len(errors) < MAX_ERRORS_SHOWN:
+                            errors.append(r.error)
+                graded += len(chunk)
+                advance(len(chunk))
+        except KeyboardInterrupt:
+            if sink is None:
+                raise
+            err(f"interrupted: {graded} rows are in {output}; add --resume to continue")
+            raise typer.Exit(130) from None
+        if spool is not None and isinstance(writer, ReportWriter) and output is not None:
+            writer.write(
+                output, spooled_reports(spool.groups(), the_bank), f"Viva report — {answers.name}"
             )
-
-    errors = [r for r in graded if r.error]
-    for r in errors:
-        err(f"skipped {r.error}")
-    if output is not None and isinstance(writer, ReportWriter):
-        reports = candidate_reports(graded, the_bank)
-        writer.write(output, reports, title=f"Viva report — {answers.name}")
+    for message in errors:
+        err(f"skipped {message}")
+    if failed > len(errors) + done.failed:
+        err(f"… and {failed - len(errors) - done.failed} more")
     if output is None:
-        _print_summary(graded, the_bank)
+        _print_summary(table, the_bank)
     else:
-        typer.echo(f"graded {len(graded) - len(errors)} of {len(graded)} rows → {output}")
-    if errors and len(errors) == len(graded):
+        typer.echo(f"graded {graded - failed} of {graded} rows → {output}")
+    if failed:
+        err(f"{failed} of {graded} rows failed")
         raise typer.Exit(1)
 
 

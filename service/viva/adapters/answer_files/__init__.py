@@ -4,16 +4,22 @@ Pick one by name (`READERS["csv"]`, `writer_for(path, "md")`) or, by default, by
 """
 
 from viva.adapters.answer_files.readers import (
+    DELIMITERS,
     KNOWN,
     READERS,
     REQUIRED,
     RawRow,
     Reader,
+    detect_delimiter,
+    iter_rows,
+    parse_delimiter,
     read_csv,
     read_jsonl,
     read_rows,
     reader_for,
+    scan_rows,
 )
+from viva.adapters.answer_files.spool import Spool
 from viva.adapters.answer_files.writers import (
     CSV_COLUMNS,
     WRITERS,
@@ -21,11 +27,13 @@ from viva.adapters.answer_files.writers import (
     RowSink,
     StreamWriter,
     Writer,
+    Written,
     writer_for,
 )
 
 __all__ = [
     "CSV_COLUMNS",
+    "DELIMITERS",
     "KNOWN",
     "READERS",
     "REQUIRED",
@@ -34,11 +42,17 @@ __all__ = [
     "Reader",
     "ReportWriter",
     "RowSink",
+    "Spool",
     "StreamWriter",
     "Writer",
+    "Written",
+    "detect_delimiter",
+    "iter_rows",
+    "parse_delimiter",
     "read_csv",
     "read_jsonl",
     "read_rows",
     "reader_for",
+    "scan_rows",
     "writer_for",
 ]

@@ -1,12 +1,14 @@
-"""Input readers: each turns an open answer file into numbered rows.
+"""Input readers: each turns an open answer file into numbered rows, lazily.
 
 A bad row becomes an error entry that names it; only an unreadable file or a missing column
-stops the run, because then no row can be graded.
+stops the run, because then no row can be graded. `scan_rows` reads a whole file once, in
+constant memory, so these are found before any grading starts; `iter_rows` then streams it.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +20,8 @@ from viva.errors import InvalidInputError
 
 REQUIRED = ("question_id", "answer")
 KNOWN = ("id", "candidate", "question_id", "answer")
+DELIMITERS = {",": ",", ";": ";", "tab": "\t", "\t": "\t", "\\t": "\t"}
+"""What `--delimiter` accepts, and the character each means."""
 
 
 @dataclass
@@ -28,21 +32,50 @@ class RawRow:
 
 
 class Reader(Protocol):
-    """Rows of an open file; raises `InvalidInputError` only when no row could be graded."""
+    """Rows of an open file, one at a time; raises `InvalidInputError` only when no row could
+    be graded. `delimiter` is for formats that have one (None: detect it)."""
 
-    def __call__(self, fh: TextIO, path: Path) -> Iterator[RawRow]: ...
+    def __call__(
+        self, fh: TextIO, path: Path, *, delimiter: str | None = None
+    ) -> Iterator[RawRow]: ...
 
 
-def read_csv(fh: TextIO, path: Path) -> Iterator[RawRow]:
+def parse_delimiter(value: str) -> str:
+    """The delimiter `--delimiter VALUE` means: `,`, `;` or a tab (`tab` or `\\t`)."""
+    found = DELIMITERS.get(value.lower())
+    if found is None:
+        raise InvalidInputError(f"--delimiter takes ',', ';' or 'tab', not {value!r}")
+    return found
+
+
+def detect_delimiter(sample: str) -> str:
+    """`,`, `;` or a tab: the one whose header holds the required columns, else csv.Sniffer's
+    guess among those three, else a comma (the missing-column error then shows the header)."""
+    for d in (",", ";", "\t"):
+        header = next(csv.reader(io.StringIO(sample), delimiter=d), [])
+        if all(c in header for c in REQUIRED):
+            return d
     try:
-        reader = csv.DictReader(fh)
+        return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+def read_csv(fh: TextIO, path: Path, *, delimiter: str | None = None) -> Iterator[RawRow]:
+    if delimiter is None:
+        delimiter = detect_delimiter(fh.read(64 * 1024))
+        fh.seek(0)
+    try:
+        reader = csv.DictReader(fh, delimiter=delimiter)
         header = reader.fieldnames or []
     except csv.Error as exc:
         raise InvalidInputError(f"{path}: not valid CSV: {exc}") from None
     missing = [c for c in REQUIRED if c not in header]
     if missing:
+        shown = {",": "comma", ";": "semicolon", "\t": "tab"}.get(delimiter, repr(delimiter))
         raise InvalidInputError(
-            f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(header) or 'none'})"
+            f"{path}: missing column(s) {', '.join(missing)} "
+            f"(found: {', '.join(header) or 'none'}; read with a {shown} delimiter)"
         )
     n = 0
     while True:
@@ -62,31 +95,21 @@ def read_csv(fh: TextIO, path: Path) -> Iterator[RawRow]:
         yield RawRow(n, {k: v for k, v in rec.items() if v is not None})
 
 
-def read_jsonl(fh: TextIO, path: Path) -> Iterator[RawRow]:
-    seen_required = False
-    rows: list[RawRow] = []
+def read_jsonl(fh: TextIO, path: Path, *, delimiter: str | None = None) -> Iterator[RawRow]:
+    if delimiter is not None:
+        raise InvalidInputError("--delimiter is for CSV input; this file is read as JSONL")
     for n, line in enumerate(fh, start=1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            rows.append(RawRow(n, error=f"line {n}: invalid JSON: {exc.msg}"))
+            yield RawRow(n, error=f"line {n}: invalid JSON: {exc.msg}")
             continue
         if not isinstance(obj, dict):
-            rows.append(RawRow(n, error=f"line {n}: expected a JSON object"))
+            yield RawRow(n, error=f"line {n}: expected a JSON object")
             continue
-        seen_required = seen_required or all(c in obj for c in REQUIRED)
-        rows.append(RawRow(n, obj))
-    if rows and not seen_required and all(r.error is None for r in rows):
-        keys = sorted({k for r in rows for k in r.data})
-        missing = [c for c in REQUIRED if not any(c in r.data for r in rows)]
-        if missing:
-            raise InvalidInputError(
-                f"{path}: missing field(s) {', '.join(missing)} in every row "
-                f"(found: {', '.join(keys) or 'none'})"
-            )
-    yield from rows
+        yield RawRow(n, obj)
 
 
 READERS: dict[str, Reader] = {"jsonl": read_jsonl, "csv": read_csv}
@@ -100,20 +123,55 @@ def reader_for(path: Path, name: str | None = None) -> Reader:
     return pick(READERS, SUFFIXES, path, name, "input")
 
 
-def read_rows(path: Path, fmt: str | None = None) -> list[RawRow]:
-    """All rows of `path`, read as format `fmt` (default: by suffix)."""
+def iter_rows(
+    path: Path, fmt: str | None = None, *, delimiter: str | None = None
+) -> Iterator[RawRow]:
+    """The rows of `path`, read one at a time (format `fmt`, default: by suffix); an unreadable
+    file raises `InvalidInputError`. Memory stays flat on any file size."""
     reader = reader_for(path, fmt)
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = list(reader(fh, path))
+            yield from reader(fh, path, delimiter=delimiter)
     except FileNotFoundError:
         raise InvalidInputError(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:
         raise InvalidInputError(
             f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
         ) from None
+    except IsADirectoryError:
+        raise InvalidInputError(f"{path}: is a directory, not a file") from None
     except OSError as exc:
         raise InvalidInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if not rows:
+
+
+def scan_rows(path: Path, fmt: str | None = None, *, delimiter: str | None = None) -> int:
+    """How many rows `path` has, read once in constant memory; raises `InvalidInputError` for
+    what would stop the run: an unreadable or empty file, a missing column, and rows that are
+    all valid but none of which has one of the required fields."""
+    total = 0
+    all_valid = True
+    seen: set[str] = set()  # the required fields some row has
+    keys: set[str] = set()  # every field, for the message (at most the first 100)
+    for r in iter_rows(path, fmt, delimiter=delimiter):
+        total += 1
+        all_valid = all_valid and r.error is None
+        if len(seen) < len(REQUIRED):
+            seen.update(c for c in REQUIRED if c in r.data)
+        if len(keys) < 100:
+            keys.update(r.data)
+    if total == 0:
         raise InvalidInputError(f"{path}: no rows to grade")
-    return rows
+    missing = [c for c in REQUIRED if c not in seen]
+    if all_valid and missing:
+        raise InvalidInputError(
+            f"{path}: missing field(s) {', '.join(missing)} in every row "
+            f"(found: {', '.join(sorted(keys)) or 'none'})"
+        )
+    return total
+
+
+def read_rows(path: Path, fmt: str | None = None, *, delimiter: str | None = None) -> list[RawRow]:
+    """All rows of `path` in a list, for small files and library callers (`viva grade` streams
+    with `scan_rows` and `iter_rows` instead)."""
+    scan_rows(path, fmt, delimiter=delimiter)
+    return list(iter_rows(path, fmt, delimiter=delimiter))

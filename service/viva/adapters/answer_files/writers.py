@@ -1,19 +1,23 @@
 """Output writers, by name: streams of graded rows (JSONL, CSV) and reports (Markdown, HTML).
 
 A stream writer gets each batch as it finishes and flushes it, so an interrupted run keeps what
-it graded; a report writer needs the whole run, grouped by candidate, and writes once at the end.
+it graded, and can name what an earlier run wrote (`written`) so `--resume` appends the rest; a
+report writer needs the whole run, grouped by candidate, and writes once at the end.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TextIO, runtime_checkable
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TextIO, runtime_checkable
 
 from viva.adapters.answer_files.registry import pick
+from viva.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from viva.domain.models import Report
@@ -26,18 +30,32 @@ class RowSink(Protocol):
         """Append these graded records and flush them to disk."""
 
 
+@dataclass
+class Written:
+    """What an earlier, interrupted run left in an output file."""
+
+    ids: Counter[str] = field(default_factory=Counter)  # row id -> how many rows carry it
+    rows: int = 0
+    failed: int = 0  # rows written with an error instead of a grade
+
+
 @runtime_checkable
 class StreamWriter(Protocol):
     """Writes graded records (`GradedRow.record()`) as each batch finishes."""
 
-    def open(self, path: Path) -> AbstractContextManager[RowSink]: ...
+    def open(self, path: Path, *, append: bool = False) -> AbstractContextManager[RowSink]: ...
+
+    def written(self, path: Path) -> Written:
+        """The rows already in `path` (none if it does not exist). A last row cut short by a
+        kill is removed from the file, so that appending continues on a clean line."""
 
 
 @runtime_checkable
 class ReportWriter(Protocol):
     """Writes per-candidate reports once the whole run is graded."""
 
-    def write(self, path: Path, reports: Sequence[Report], title: str) -> None: ...
+    def write(self, path: Path, reports: Iterable[Report], title: str) -> None:
+        """`reports` may be a generator: Markdown is written one candidate at a time."""
 
 
 Writer = StreamWriter | ReportWriter
@@ -88,7 +106,8 @@ class _CsvStream(_Stream):
     def __init__(self, fh: TextIO) -> None:
         super().__init__(fh)
         self.writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-        self.writer.writeheader()
+        if fh.tell() == 0:  # appending (--resume) to a file that has its header already
+            self.writer.writeheader()
 
     def _row(self, record: Record) -> None:
         pts = record.get("points") or []
@@ -105,14 +124,76 @@ class _CsvStream(_Stream):
         )
 
 
+def _complete_records(fh: BinaryIO, quoted: bool) -> Iterator[tuple[int, bytes]]:
+    """Each newline-terminated record and the offset just past it; a last record with no
+    newline (or, for CSV, inside an open quote) is incomplete and left out."""
+    record = b""
+    end = 0
+    for line in fh:
+        record += line
+        if not line.endswith(b"\n") or (quoted and record.count(b'"') % 2):
+            continue
+        end += len(record)
+        yield end, record
+        record = b""
+
+
+def _jsonl_record(line: str, header: list[str] | None) -> dict[str, Any]:
+    obj = json.loads(line)
+    if not isinstance(obj, dict) or "id" not in obj:
+        raise ValueError("not a graded row")
+    return obj
+
+
+def _csv_record(line: str, header: list[str] | None) -> dict[str, Any]:
+    fields = next(csv.reader([line]), [])
+    if header is None or len(fields) != len(header):
+        raise ValueError("not a graded row")
+    return dict(zip(header, fields, strict=True))
+
+
 class _StreamFile:
-    def __init__(self, stream: type[_Stream]) -> None:
+    def __init__(self, stream: type[_Stream], name: str) -> None:
         self.stream = stream
+        self.name = name
 
     @contextmanager
-    def open(self, path: Path) -> Iterator[RowSink]:
-        with path.open("w", encoding="utf-8", newline="") as fh:
+    def open(self, path: Path, *, append: bool = False) -> Iterator[RowSink]:
+        with path.open("a" if append else "w", encoding="utf-8", newline="") as fh:
             yield self.stream(fh)
+
+    def written(self, path: Path) -> Written:
+        done = Written()
+        is_csv = self.name == "csv"
+        parse = _csv_record if is_csv else _jsonl_record
+        header: list[str] | None = None
+        end = 0
+        try:
+            with path.open("r+b") as fh:
+                for n, (stop, raw) in enumerate(_complete_records(fh, is_csv), start=1):
+                    end = stop
+                    try:
+                        line = raw.decode("utf-8")
+                        if is_csv and header is None:
+                            header = next(csv.reader([line]), [])
+                            if header != CSV_COLUMNS:
+                                raise ValueError("not a header Viva writes")
+                            continue
+                        rec = parse(line, header)
+                    except ValueError as exc:  # UnicodeDecodeError, JSONDecodeError included
+                        raise InvalidInputError(
+                            f"{path}: record {n} is not a Viva {self.name} row ({exc}), so "
+                            "the run cannot be resumed; choose another --output"
+                        ) from None
+                    done.ids[str(rec["id"])] += 1
+                    done.rows += 1
+                    done.failed += bool(rec.get("error"))
+                fh.truncate(end)  # drop a last row cut short
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise InvalidInputError(f"{path}: cannot resume: {exc.strerror or exc}") from None
+        return done
 
 
 class MarkdownReport:
@@ -122,8 +203,12 @@ class MarkdownReport:
 
         return "\n\n---\n\n".join(render_markdown(r) for r in reports)
 
-    def write(self, path: Path, reports: Sequence[Report], title: str) -> None:
-        path.write_text(self.render(reports, title), encoding="utf-8")
+    def write(self, path: Path, reports: Iterable[Report], title: str) -> None:
+        from viva.reports.render import render_markdown
+
+        with path.open("w", encoding="utf-8") as fh:
+            for n, report in enumerate(reports):
+                fh.write(("\n\n---\n\n" if n else "") + render_markdown(report))
 
 
 class HtmlReport:
@@ -132,12 +217,13 @@ class HtmlReport:
 
         return render_html(reports, title=title)
 
-    def write(self, path: Path, reports: Sequence[Report], title: str) -> None:
-        path.write_text(self.render(reports, title), encoding="utf-8")
+    def write(self, path: Path, reports: Iterable[Report], title: str) -> None:
+        # One page from one template: every candidate's report is held while it renders.
+        path.write_text(self.render(list(reports), title), encoding="utf-8")
 
 
-JSONL: StreamWriter = _StreamFile(_JsonlStream)
-CSV: StreamWriter = _StreamFile(_CsvStream)
+JSONL: StreamWriter = _StreamFile(_JsonlStream, "jsonl")
+CSV: StreamWriter = _StreamFile(_CsvStream, "csv")
 
 WRITERS: dict[str, Writer] = {
     "jsonl": JSONL,
