@@ -111,6 +111,11 @@ class Settings(BaseSettings):
         default="json", description="json: one object a line, with the request id"
     )
     metrics_enabled: bool = Field(default=True, description="serve Prometheus metrics at /metrics")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="a bearer token that may read /metrics besides admin keys (for a scraper); "
+        "with authentication off /metrics is open",
+    )
 
     # Accounts (viva.app.auth). Authentication is on once any API key exists, an admin key
     # file is set, a trusted proxy is configured, or VIVA_AUTH_REQUIRED is true.

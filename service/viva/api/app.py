@@ -135,7 +135,10 @@ def _server_paths(s: Settings) -> list[str]:
 
 
 def _metrics_endpoint(request: Request) -> Response:
-    """Prometheus text format. Gauges that describe state are read now, at scrape time."""
+    """Prometheus text format. Gauges that describe state are read now, at scrape time.
+    With authentication on, only admins and the scraper's `VIVA_METRICS_TOKEN` may read them:
+    route names, request rates and queue depth tell an attacker when to strike."""
+    auth.require_metrics_reader(request)
     metrics: Metrics = request.app.state.metrics
     service: Interviews | None = request.app.state.interviews
     if service is not None:
