@@ -105,6 +105,17 @@ class Settings(BaseSettings):
         description="memory, in MiB, the grader's caches of rubric vectors may hold in all",
     )
 
+    # Per-owner storage quotas (0: no limit). They apply once authentication is on; admins,
+    # and interviews an admin owns, are exempt.
+    quota_interviews: int = Field(
+        default=1000, ge=0, description="interviews one key or proxy user may hold"
+    )
+    quota_answer_bytes: int = Field(
+        default=50_000_000,
+        ge=0,
+        description="UTF-8 bytes of answer text stored, all of one owner's interviews together",
+    )
+
     # Operations
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = Field(

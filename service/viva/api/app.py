@@ -26,6 +26,7 @@ from viva.api.queue import GradingQueue
 from viva.api.routes import banks, grade, health, interviews, privacy
 from viva.app import retention
 from viva.app.interviews import Interviews
+from viva.app.quota import Quotas
 from viva.composition import Components, get_components
 from viva.core.feedback import LLMJudge
 from viva.core.grader import Grader
@@ -65,7 +66,7 @@ def create_app(
     injected = grader is not None or judge is not None
     parts = Components(s, grader=grader, judge=judge) if injected else get_components(s)
 
-    def start() -> tuple[Interviews, Gate]:
+    def start() -> tuple[Interviews, Gate, Quotas]:
         """Settings first (no database touched on a typo), then the database, then the model.
         Errors a user can fix are logged as the CLI prints them."""
         repo: Repository | None = None
@@ -76,7 +77,13 @@ def create_app(
             if s.retention_days is not None:
                 n = retention.purge(repo, s.retention_days)
                 log.info("retention: purged %d interviews over %d days old", n, s.retention_days)
-            return parts.interviews(repo), gate
+            quotas = Quotas(
+                repo,
+                max_interviews=s.quota_interviews,
+                max_answer_bytes=s.quota_answer_bytes,
+                admin_subject=gate.auth.is_admin_subject,
+            )
+            return parts.interviews(repo), gate, quotas
         except VivaError as exc:
             log.error("error: %s", exc)
             if repo is not None:
@@ -85,7 +92,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service, app.state.gate = await to_thread.run_sync(start)
+        service, app.state.gate, app.state.quotas = await to_thread.run_sync(start)
         try:
             app.state.interviews = service
             app.state.grading = parts.grading
@@ -98,6 +105,7 @@ def create_app(
             yield
         finally:
             app.state.interviews = app.state.grading = app.state.banks = app.state.gate = None
+            app.state.quotas = None
             service.repo.close()
 
     app = FastAPI(
@@ -107,6 +115,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.interviews = app.state.grading = app.state.banks = app.state.gate = None
+    app.state.quotas = None
     app.state.settings = s
     app.state.hidden_paths = _server_paths(s)
     metrics = app.state.metrics = Metrics()
