@@ -167,6 +167,31 @@ _PROBLEM_CONTENT = {
 }
 
 
+def _link_interview_operations(doc: dict[str, Any]) -> None:
+    """OpenAPI links from a created interview to what can be done with it, so clients (and
+    schemathesis's stateful phase) can follow the id instead of guessing one."""
+    paths = doc.get("paths", {})
+    create = paths.get("/v1/interviews", {}).get("post", {}).get("responses", {}).get("201")
+    if create is None:
+        return
+    targets = {
+        "GetInterview": ("/v1/interviews/{interview_id}", "get"),
+        "AnswerQuestion": ("/v1/interviews/{interview_id}/answers", "post"),
+        "SkipQuestion": ("/v1/interviews/{interview_id}/skip", "post"),
+        "GetReport": ("/v1/interviews/{interview_id}/report", "get"),
+        "DeleteInterview": ("/v1/interviews/{interview_id}", "delete"),
+    }
+    links = {}
+    for name, (path, method) in targets.items():
+        op_id = paths.get(path, {}).get(method, {}).get("operationId")
+        if op_id:
+            links[name] = {
+                "operationId": op_id,
+                "parameters": {"interview_id": "$response.body#/id"},
+            }
+    create["links"] = links
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """The generated schema, with what it cannot see: every 422 is a problem+json body (FastAPI
     documents its own JSON shape), and every /v1 operation may answer 503 (starting up, the
@@ -190,6 +215,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     "or the grading queue is full (see Retry-After).",
                     "content": _PROBLEM_CONTENT,
                 }
+    _link_interview_operations(doc)
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
