@@ -87,9 +87,7 @@ def test_created_interview_links_to_its_operations(tmp_path: Path) -> None:
         "GetReport",
         "DeleteInterview",
     }
-    ops = {
-        op["operationId"] for path in doc["paths"].values() for op in path.values() if "operationId" in op
-    }
+    ops = {op.get("operationId") for path in doc["paths"].values() for op in path.values()}
     for link in links.values():
         assert link["operationId"] in ops
         assert link["parameters"] == {"interview_id": "$response.body#/id"}
