@@ -82,6 +82,13 @@ class PermissionDeniedError(VivaError):
     title = "Forbidden"
 
 
+class QuotaExceededError(PermissionDeniedError):
+    """An owner holds as much as the server allows (HTTP 403); the message names the limit
+    and the setting that raises it."""
+
+    title = "Quota exceeded"
+
+
 class RateLimitedError(VivaError):
     """Too many requests from one key or address (HTTP 429, with Retry-After)."""
 

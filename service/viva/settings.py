@@ -105,12 +105,28 @@ class Settings(BaseSettings):
         description="memory, in MiB, the grader's caches of rubric vectors may hold in all",
     )
 
+    # Per-owner storage quotas (0: no limit). They apply once authentication is on; admins,
+    # and interviews an admin owns, are exempt.
+    quota_interviews: int = Field(
+        default=1000, ge=0, description="interviews one key or proxy user may hold"
+    )
+    quota_answer_bytes: int = Field(
+        default=50_000_000,
+        ge=0,
+        description="UTF-8 bytes of answer text stored, all of one owner's interviews together",
+    )
+
     # Operations
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = Field(
         default="json", description="json: one object a line, with the request id"
     )
     metrics_enabled: bool = Field(default=True, description="serve Prometheus metrics at /metrics")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="a bearer token that may read /metrics besides admin keys (for a scraper); "
+        "with authentication off /metrics is open",
+    )
 
     # Accounts (viva.app.auth). Authentication is on once any API key exists, an admin key
     # file is set, a trusted proxy is configured, or VIVA_AUTH_REQUIRED is true.

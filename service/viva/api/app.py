@@ -26,6 +26,7 @@ from viva.api.queue import GradingQueue
 from viva.api.routes import banks, grade, health, interviews, privacy
 from viva.app import retention
 from viva.app.interviews import Interviews
+from viva.app.quota import Quotas
 from viva.composition import Components, get_components
 from viva.core.feedback import LLMJudge
 from viva.core.grader import Grader
@@ -65,7 +66,7 @@ def create_app(
     injected = grader is not None or judge is not None
     parts = Components(s, grader=grader, judge=judge) if injected else get_components(s)
 
-    def start() -> tuple[Interviews, Gate]:
+    def start() -> tuple[Interviews, Gate, Quotas]:
         """Settings first (no database touched on a typo), then the database, then the model.
         Errors a user can fix are logged as the CLI prints them."""
         repo: Repository | None = None
@@ -76,7 +77,13 @@ def create_app(
             if s.retention_days is not None:
                 n = retention.purge(repo, s.retention_days)
                 log.info("retention: purged %d interviews over %d days old", n, s.retention_days)
-            return parts.interviews(repo), gate
+            quotas = Quotas(
+                repo,
+                max_interviews=s.quota_interviews,
+                max_answer_bytes=s.quota_answer_bytes,
+                admin_subject=gate.auth.is_admin_subject,
+            )
+            return parts.interviews(repo), gate, quotas
         except VivaError as exc:
             log.error("error: %s", exc)
             if repo is not None:
@@ -85,7 +92,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service, app.state.gate = await to_thread.run_sync(start)
+        service, app.state.gate, app.state.quotas = await to_thread.run_sync(start)
         try:
             app.state.interviews = service
             app.state.grading = parts.grading
@@ -98,6 +105,7 @@ def create_app(
             yield
         finally:
             app.state.interviews = app.state.grading = app.state.banks = app.state.gate = None
+            app.state.quotas = None
             service.repo.close()
 
     app = FastAPI(
@@ -107,6 +115,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.interviews = app.state.grading = app.state.banks = app.state.gate = None
+    app.state.quotas = None
     app.state.settings = s
     app.state.hidden_paths = _server_paths(s)
     metrics = app.state.metrics = Metrics()
@@ -135,7 +144,10 @@ def _server_paths(s: Settings) -> list[str]:
 
 
 def _metrics_endpoint(request: Request) -> Response:
-    """Prometheus text format. Gauges that describe state are read now, at scrape time."""
+    """Prometheus text format. Gauges that describe state are read now, at scrape time.
+    With authentication on, only admins and the scraper's `VIVA_METRICS_TOKEN` may read them:
+    route names, request rates and queue depth tell an attacker when to strike."""
+    auth.require_metrics_reader(request)
     metrics: Metrics = request.app.state.metrics
     service: Interviews | None = request.app.state.interviews
     if service is not None:
@@ -153,6 +165,31 @@ def _metrics_endpoint(request: Request) -> Response:
 _PROBLEM_CONTENT = {
     problems.PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}},
 }
+
+
+def _link_interview_operations(doc: dict[str, Any]) -> None:
+    """OpenAPI links from a created interview to what can be done with it, so clients (and
+    schemathesis's stateful phase) can follow the id instead of guessing one."""
+    paths = doc.get("paths", {})
+    create = paths.get("/v1/interviews", {}).get("post", {}).get("responses", {}).get("201")
+    if create is None:
+        return
+    targets = {
+        "GetInterview": ("/v1/interviews/{interview_id}", "get"),
+        "AnswerQuestion": ("/v1/interviews/{interview_id}/answers", "post"),
+        "SkipQuestion": ("/v1/interviews/{interview_id}/skip", "post"),
+        "GetReport": ("/v1/interviews/{interview_id}/report", "get"),
+        "DeleteInterview": ("/v1/interviews/{interview_id}", "delete"),
+    }
+    links = {}
+    for name, (path, method) in targets.items():
+        op_id = paths.get(path, {}).get(method, {}).get("operationId")
+        if op_id:
+            links[name] = {
+                "operationId": op_id,
+                "parameters": {"interview_id": "$response.body#/id"},
+            }
+    create["links"] = links
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -178,6 +215,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     "or the grading queue is full (see Retry-After).",
                     "content": _PROBLEM_CONTENT,
                 }
+    _link_interview_operations(doc)
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)

@@ -8,6 +8,7 @@ or an identity header from a trusted proxy, and each address and key is rate lim
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import math
 import time
@@ -143,6 +144,23 @@ def get_principal(request: Request) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_metrics_reader(request: Request) -> None:
+    """Open in open local mode; else the metrics token or an admin (401 / 403 otherwise)."""
+    gate: Gate | None = getattr(request.app.state, "gate", None)
+    if gate is None:
+        raise HTTPException(503, STARTING)
+    if not gate.auth.enabled():
+        return
+    token = gate.settings.metrics_token
+    scheme, _, sent = request.headers.get("authorization", "").partition(" ")
+    if token is not None and scheme.lower() == "bearer" and sent.strip():
+        want = token.get_secret_value().encode()
+        if hmac.compare_digest(sent.strip().encode(), want):
+            return
+    p = gate.principal(request)
+    require(p.role == "admin" and p.via != "link", "metrics are for admins and the scraper")
 
 
 def visible(p: Principal, iv: InterviewRecord) -> InterviewRecord:

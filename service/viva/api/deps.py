@@ -13,6 +13,7 @@ from fastapi import Depends, Header, HTTPException, Request
 from viva.adapters.banks import BankRepository
 from viva.app.grading import Grading
 from viva.app.interviews import MAX_IDEMPOTENCY_KEY, Interviews
+from viva.app.quota import Quotas
 
 STARTING = "the service is starting up (loading the model); retry shortly"
 
@@ -39,6 +40,12 @@ def get_banks(request: Request) -> BankRepository:
     return banks
 
 
+def get_quotas(request: Request) -> Quotas:
+    quotas: Quotas = _state(request, "quotas")
+    return quotas
+
+
+QuotasDep = Annotated[Quotas, Depends(get_quotas)]
 InterviewsDep = Annotated[Interviews, Depends(get_interviews)]
 GradingDep = Annotated[Grading, Depends(get_grading)]
 BanksDep = Annotated[BankRepository, Depends(get_banks)]

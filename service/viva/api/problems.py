@@ -17,6 +17,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from viva import errors
@@ -175,6 +176,17 @@ def _pydantic_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route fully matches at this path, for a 405's Allow header."""
+    routes = request.app.router.routes
+    allowed = [
+        m
+        for m in ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+        if any(r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes)
+    ]
+    return ", ".join(allowed)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.VivaError)
     async def viva_error(request: Request, exc: errors.VivaError) -> JSONResponse:
@@ -209,10 +221,13 @@ def install(app: FastAPI) -> None:
         detail = str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no route {request.method} {request.url.path}; see /docs for the API"
+        headers = exc.headers
+        if exc.status_code == 405:  # Starlette lists one route's methods; a path may have more
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
         if exc.status_code == 400 and "parsing the body" in detail:
             # A malformed body is a validation problem the client can fix.
             return problem(422, "Invalid request", "the body is not valid JSON", request)
-        return problem(exc.status_code, title, detail, request, headers=exc.headers)
+        return problem(exc.status_code, title, detail, request, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

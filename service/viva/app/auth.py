@@ -226,6 +226,18 @@ class Authenticator:
                 self._verified[fp] = key_id
         return record
 
+    def is_admin_subject(self, subject: str) -> bool:
+        """Whether an interview owner (a principal's subject) is an admin, e.g. for quotas."""
+        kind, _, rest = subject.partition(":")
+        if subject == "admin-key":
+            return True
+        if kind == "key":
+            record = self.keys.get(rest)
+            return record is not None and record.role == "admin"
+        if kind == "proxy":
+            return rest in self._proxy_admins
+        return False
+
     def from_proxy(self, user: str, email: str | None) -> Principal:
         """An identity a trusted reverse proxy vouched for (the caller checked the address)."""
         ids = {user.strip().lower(), (email or "").strip().lower()} - {""}

@@ -195,6 +195,24 @@ class Repository:
         with self.db.read() as conn:
             return [str(r[0]) for r in conn.execute(q)]
 
+    def owner_usage(self, owner: str) -> tuple[int, int]:
+        """(interviews, UTF-8 bytes of answer text) held by one owner, for the quotas."""
+        if self.db.dialect == "postgresql":
+            size = sa.func.octet_length(R.c.answer)
+        else:  # SQLite: length() of a BLOB counts bytes, of TEXT characters
+            size = sa.func.length(sa.cast(R.c.answer, sa.LargeBinary))
+        mine = sa.select(IV.c.id).where(IV.c.owner == owner).scalar_subquery()
+        with self.db.read() as conn:
+            count = conn.execute(
+                sa.select(sa.func.count()).select_from(IV).where(IV.c.owner == owner)
+            ).scalar_one()
+            total = conn.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(size), 0)).where(
+                    R.c.interview_id.in_(mine), R.c.answer.is_not(None)
+                )
+            ).scalar_one()
+        return int(count), int(total)
+
     def find_by_key(self, interview_id: str, key: str) -> ResponseRecord | None:
         with self.db.read() as conn:
             row = (

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 
 from viva.api import schemas
 from viva.api.auth import PrincipalDep, require, visible
-from viva.api.deps import IdempotencyKey, InterviewsDep
+from viva.api.deps import IdempotencyKey, InterviewsDep, QuotasDep
 from viva.api.queue import GradingSlot
 from viva.api.routes import responses
 from viva.app import retention, secrecy
@@ -83,6 +83,7 @@ def create_interview(
     body: schemas.CreateInterview,
     service: InterviewsDep,
     principal: PrincipalDep,
+    quotas: QuotasDep,
     request: Request,
     response: Response,
 ) -> schemas.InterviewCreated:
@@ -95,6 +96,7 @@ def create_interview(
     if body.candidate_link:
         require(is_staff(principal), "only interviewers and admins make candidate links")
         token, hashed = new_link_token()
+    quotas.check_create(principal)
     fields = body.model_dump(exclude={"candidate_link"})
     iv = service.create(NewInterview(**fields, owner=principal.subject, link_hash=hashed))
     response.headers["Location"] = str(request.url_for("get_interview", interview_id=iv.id))
@@ -164,11 +166,13 @@ def submit_answer(
     request: Request,
     response: Response,
     _slot: GradingSlot,
+    quotas: QuotasDep,
     idempotency_key: IdempotencyKey = None,
 ) -> schemas.AnswerResult:
     """Grade the answer to the current question and return the next one (null at the end).
     Under the exam policy the grade's rubric texts stay hidden until the interview ends."""
     iv = _respondable(service, principal, interview_id)
+    quotas.check_answer(principal, iv, body.answer, idempotency_key)
     out = service.answer(iv.id, body.question_id, body.answer, idempotency_key)
     _mark_replayed(response, out.replayed)
     done = out.next_question is None

@@ -157,6 +157,41 @@
     return data;
   }
 
+  // Report downloads. A plain link cannot send `Authorization`, so with accounts on it would
+  // get a 401: the click fetches the file with the credential and saves it from a blob URL.
+  async function onDownload(ev) {
+    const link = ev.currentTarget;
+    const path = link.getAttribute("href");
+    if (!path || path === "#") return;
+    ev.preventDefault();
+    const token = credential() || memoryCredential;
+    let res;
+    try {
+      res = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    } catch (err) {
+      showError(new ApiError(0, "Can't reach the Viva service", "Check that the server is running, then try again."));
+      return;
+    }
+    if (!res.ok) {
+      let detail = res.statusText || "";
+      try {
+        const data = await res.json();
+        if (data && typeof data.detail === "string") detail = data.detail;
+      } catch (err) {
+        /* not a problem body */
+      }
+      showError(new ApiError(res.status, `The download failed (${res.status})`, detail));
+      return;
+    }
+    const url = URL.createObjectURL(await res.blob());
+    const save = h("a", { href: url, download: link.getAttribute("download") || "viva-report" });
+    save.hidden = true;
+    document.body.append(save);
+    save.click();
+    save.remove();
+    window.setTimeout(() => URL.revokeObjectURL(url), 60000);
+  }
+
   // ---------------------------------------------------------------------------------------
   // Alerts
 
@@ -1190,6 +1225,8 @@
       route();
     });
     $("print-report").addEventListener("click", () => window.print());
+    $("download-json").addEventListener("click", onDownload);
+    $("download-md").addEventListener("click", onDownload);
     window.addEventListener("popstate", route);
     let resizeTimer = 0;
     window.addEventListener("resize", () => {
