@@ -44,6 +44,16 @@ class RubricPoint(_Strict):
     text: str = Field(min_length=3)
     weight: float = Field(default=1.0, gt=0, le=100)
     alternatives: tuple[str, ...] = ()
+    followups: tuple[str, ...] = ()  # questions that probe this point when an answer misses it
+    learn: tuple[str, ...] = ()  # documentation URLs to study this point
+
+    @field_validator("learn")
+    @classmethod
+    def _links(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [u for u in v if not u.startswith(("https://", "http://"))]
+        if bad:
+            raise ValueError(f"learn links must be http(s) URLs: {', '.join(bad)}")
+        return v
 
     @field_validator("alternatives")
     @classmethod
@@ -173,7 +183,12 @@ class Bank(_Strict):
     version: str = Field(min_length=1)
     description: str = ""
     language: str = "en"
+    topic_names: dict[str, str] = {}  # topic slug -> display name ("model-api" -> "Model API")
     questions: tuple[Question, ...] = Field(min_length=1)
+
+    def topic_name(self, topic: str) -> str:
+        """What a person reads for a topic: the bank's name for it, else the slug in words."""
+        return self.topic_names.get(topic) or topic.replace("-", " ").replace("_", " ").capitalize()
 
     @model_validator(mode="after")
     def _unique_question_ids(self) -> Bank:
