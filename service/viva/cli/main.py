@@ -81,6 +81,11 @@ def rubric_check(
             f"ok  {f}: bank {bank.id} v{bank.version}, {len(bank.questions)} questions, "
             f"{n_points} points"
         )
+        from viva.core.authoring import warnings
+
+        for q in bank.questions:
+            for w in warnings(q):
+                typer.echo(f"warn {f}: question {w.question_id}: {w.message}")
     if failed:
         err(f"{failed} of {len(files)} bank file(s) invalid")
         raise typer.Exit(1)
