@@ -276,6 +276,52 @@ def grade(
         raise typer.Exit(1)
 
 
+@app.command(epilog="Exit codes: 0 written; 2 unusable input or arguments.")
+@handle_errors
+def gradebook(
+    grades: Annotated[Path, typer.Argument(help="What `viva grade -o` wrote: .jsonl, or .csv.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV to write.")],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            metavar="KIND",
+            help="summary (one row per candidate, a column per question) | moodle (grade "
+            "import CSV) | canvas (gradebook CSV).",
+        ),
+    ] = "summary",
+    points: Annotated[
+        float,
+        typer.Option("--points", min=0.0, help="The points a full score is worth."),
+    ] = 100.0,
+    item: Annotated[
+        str,
+        typer.Option("--item", help="The grade item (Moodle) or assignment (Canvas) column."),
+    ] = "Viva",
+) -> None:
+    """Per-candidate grades from a graded run: a summary, or a gradebook Moodle or Canvas imports.
+
+    A candidate's grade is the mean score over every question in the run (unanswered and
+    failed ones count as 0) times --points.
+    """
+    from viva.adapters.answer_files.gradebooks import GRADEBOOKS, read_graded, write_gradebook
+    from viva.app.gradebook import totals
+
+    if to not in GRADEBOOKS:
+        raise InvalidInputError(f"--to takes {', '.join(GRADEBOOKS)}, not {to!r}")
+    if not grades.is_file():
+        raise InvalidInputError(f"{grades}: no such file")
+    _check_output(grades, output)
+    result = totals(read_graded(grades))
+    if not result.candidates:
+        raise InvalidInputError(f"{grades}: no graded rows")
+    write_gradebook(output, to, result, points, item)
+    typer.echo(
+        f"{len(result.candidates)} candidates, {len(result.questions)} questions, "
+        f"out of {points:g} points → {output}"
+    )
+
+
 def _plan(
     answers: Path,
     fmt: str,
