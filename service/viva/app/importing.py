@@ -24,7 +24,7 @@ from viva.core.ports import Embedder
 from viva.domain.models import Bank
 from viva.errors import InvalidInputError
 
-MIN_SIMILARITY = 0.55
+MIN_SIMILARITY = 0.5
 """A column title at least this similar to a prompt is matched without being confirmed."""
 MIN_MARGIN = 0.05
 """...and at least this far ahead of the next most similar prompt."""
@@ -110,7 +110,11 @@ def match_questions(
                     f"{m.similarity:.2f})"
                 )
             matches.append(m)
-    shared = Counter(m.question_id for m in matches if m.question_id and m.question_id != SKIP)
+    # Two columns that both ask one question: a confident or confirmed match counts, a weak
+    # one (already stopped) does not.
+    shared = Counter(
+        m.question_id for m in matches if m.confirmed and m.question_id and m.question_id != SKIP
+    )
     for m in matches:
         if m.how == "similarity" and m.problem is None and shared[m.question_id or ""] > 1:
             m.problem = f"another column also matches {m.question_id}"
