@@ -351,3 +351,29 @@ def test_real_model_matches_form_titles(real_embedder: Any, keras_bank: Any) -> 
     assert got[titles[4]] == ("keras-02", True)
     assert not got[COMMENTS][1]
     assert not got[titles[6]][1]
+
+
+def test_the_readme_walk_for_teachers_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The five commands of README's "For teachers", on the Forms fixture (unzipped already)."""
+    import re
+    import shlex
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## For teachers", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0].replace("\\\n", " ")
+    commands = [line for line in block.splitlines() if line and not line.startswith("#")]
+    assert len(commands) == 5
+    monkeypatch.chdir(tmp_path)
+    sheet = tmp_path / "Keras quiz (Responses).csv"
+    sheet.write_bytes(FORMS.read_bytes())
+    for n, command in enumerate(commands[1:], start=2):
+        args = shlex.split(command)
+        assert args[0] == "viva"
+        result = runner.invoke(app, args[1:])
+        assert result.exit_code == (2 if n == 2 else 0), (command, result.output)
+    book = read_csv(tmp_path / "moodle-grades.csv")
+    assert book[0]["Email address"] == "ana.lopez@school.example"
+    assert re.fullmatch(r"\d+(\.\d+)?", book[0]["Keras quiz"])
+    assert (tmp_path / "summary.csv").exists()

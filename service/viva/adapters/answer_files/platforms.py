@@ -121,7 +121,7 @@ def html_to_text(value: str) -> str:
     parser.close()
     text = "".join(parser.out)
     lines = [" ".join(line.split()) for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return re.sub(r"\n{2,}", "\n", "\n".join(lines)).strip()
 
 
 class _TextParser(HTMLParser):

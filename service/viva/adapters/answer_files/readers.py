@@ -83,7 +83,9 @@ def read_csv(fh: TextIO, path: Path, *, delimiter: str | None = None) -> Iterato
         shown = {",": "comma", ";": "semicolon", "\t": "tab"}.get(delimiter, repr(delimiter))
         raise InvalidInputError(
             f"{path}: missing column(s) {', '.join(missing)} "
-            f"(found: {', '.join(header) or 'none'}; read with a {shown} delimiter)"
+            f"(found: {', '.join(header) or 'none'}; read with a {shown} delimiter). "
+            "A sheet with one column per question: --format google-forms, moodle, canvas or "
+            "wide; other column names: --question-col and --answer-col"
         )
     n = 0
     while True:
