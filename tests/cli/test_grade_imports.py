@@ -377,3 +377,43 @@ def test_the_readme_walk_for_teachers_works(
     assert book[0]["Email address"] == "ana.lopez@school.example"
     assert re.fullmatch(r"\d+(\.\d+)?", book[0]["Keras quiz"])
     assert (tmp_path / "summary.csv").exists()
+
+
+def test_moodle_assignment_submissions_zip_is_graded(tmp_path: Path) -> None:
+    """Moodle's "Download all submissions" of an online-text essay: the zip's name carries the
+    assignment's, which is matched to the bank; file submissions are left out."""
+    import zipfile
+
+    path = tmp_path / "KERAS101-What problem does dropout solve-4711.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(
+            "Ana Lopez_2051_assignsubmission_onlinetext_onlinetext.html",
+            "<p>Dropout fights <b>overfitting</b>: during training it randomly sets a fraction "
+            "of the inputs to zero.</p>",
+        )
+        zf.writestr(
+            "Ben Okafor_2052_assignsubmission_onlinetext/onlinetext.html", "<p>Faster models.</p>"
+        )
+        zf.writestr("Ben Okafor_2052_assignsubmission_file/notes.pdf", b"%PDF-1.4")
+    out = tmp_path / "grades.jsonl"
+    result = grade(path, "-o", out)
+    assert result.exit_code == 0, result.output
+    rows = read_jsonl(out)
+    assert [(r["id"], r["candidate"]) for r in rows] == [
+        ("r1/keras-05", "Ana Lopez"),
+        ("r2/keras-05", "Ben Okafor"),
+    ]
+    assert rows[0]["input"]["Participant ID"] == "2051"
+    assert rows[0]["score"] > rows[1]["score"]
+
+
+def test_an_interrupted_sheet_resumes_where_it_stopped(tmp_path: Path) -> None:
+    out = tmp_path / "grades.csv"
+    assert grade(FORMS, "--map", SKIP_COMMENTS, "-o", out).exit_code == 0
+    full = out.read_text(encoding="utf-8")
+    lines = full.splitlines(keepends=True)
+    out.write_text("".join(lines[:5]) + lines[5][:20], encoding="utf-8")  # killed mid-row
+    result = grade(FORMS, "--map", SKIP_COMMENTS, "-o", out, "--resume")
+    assert result.exit_code == 0, result.output
+    assert "resuming: 4 rows already" in result.output
+    assert out.read_text(encoding="utf-8") == full

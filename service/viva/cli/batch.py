@@ -384,6 +384,8 @@ def import_format(
         return "long"
     if is_xlsx(path):
         return detect_format(header_of(path)) or "long"
+    if path.suffix.lower() == ".zip":
+        return "moodle"  # an assignment's submissions
     if path.suffix.lower() in (".csv", ".tsv", ".txt") and path.is_file():
         return detect_format(header_of(path, sep))
     return None

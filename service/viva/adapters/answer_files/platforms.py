@@ -12,7 +12,8 @@ Formats, as documented by each platform:
   question titled with its wording.
 - moodle: the quiz Responses report (CSV or XLSX): one row per attempt, `Response N` columns
   (with `Question N` columns when the question text is shown), HTML in essay answers, and an
-  `Overall average` row at the end.
+  `Overall average` row at the end; or an assignment's "Download all submissions" zip of
+  online-text essays (read as such a table by `tables`).
 - canvas: the quiz Student Analysis CSV: `name, id, sis_id, section, ...`, then per question a
   `<question id>: <question text>` column followed by its points column.
 - long: one answer per row (`--question-col`, `--answer-col`, `--id-col`, `--candidate-col`).
@@ -61,7 +62,15 @@ _FORM_RESPONDENT = {
     "class",
     "group",
 }
-_CANDIDATE_KEYS = ("email address", "email", "username", "student id", "id number", "name")
+_CANDIDATE_KEYS = (
+    "email address",
+    "email",
+    "username",
+    "student id",
+    "id number",
+    "name",
+    "full name",
+)
 _MOODLE_RESPONSE = re.compile(r"^Response (\d+)$")
 _MOODLE_QUESTION = re.compile(r"^Question (\d+)$")
 _MOODLE_RIGHT = re.compile(r"^Right answer (\d+)$")
@@ -158,7 +167,7 @@ def detect_format(header: list[str]) -> str | None:
     if {"name", "id"} <= set(low) and any(_CANVAS_QUESTION.match(h) for h in header):
         return "canvas"
     if any(_MOODLE_RESPONSE.match(h) for h in header) and (
-        {"surname", "first name", "email address", "state"} & set(low)
+        {"surname", "first name", "full name", "email address", "state"} & set(low)
     ):
         return "moodle"
     if low and low[0] == "timestamp":

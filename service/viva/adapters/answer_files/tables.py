@@ -2,7 +2,8 @@
 
 A table is a header and its rows, each a list of cell texts, read lazily. CSV encodings are told
 apart by their byte-order mark (UTF-8 with or without one, UTF-16 as Excel's "Unicode text"
-writes it); XLSX is read with openpyxl, never by hand.
+writes it); XLSX is read with openpyxl, never by hand. A Moodle assignment's submissions zip
+is read as a table too: one row per student's online text.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,8 +97,42 @@ def _csv_rows(path: Path, delimiter: str | None) -> Iterator[list[str]]:
         raise InvalidInputError(f"{path}: not valid CSV: {exc}") from None
 
 
+_ONLINETEXT = re.compile(
+    r"(?:^|/)(?P<name>[^/]+?)_(?P<pid>\d+)_assignsubmission_onlinetext[_/]+onlinetext\.html$"
+)
+_ZIP_NAME = re.compile(r"^[^-]+-(?P<name>.+)-\d+$")
+MAX_SUBMISSION_BYTES = 1_000_000
+"""An online text larger than this is cut (a zip can claim any size)."""
+
+
+def _submission_rows(path: Path) -> Iterator[list[str]]:
+    """A Moodle assignment's "Download all submissions" zip as a Responses-report-like table:
+    one row per online text, its assignment name (from the zip's name) as the question."""
+    m = _ZIP_NAME.match(path.stem)
+    title = m.group("name") if m else path.stem
+    try:
+        archive = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise InvalidInputError(f"{path}: no such file") from None
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InvalidInputError(f"{path}: not a readable zip ({exc})") from None
+    with archive:
+        yield ["Full name", "Participant ID", "Question 1", "Response 1"]
+        for info in sorted(archive.infolist(), key=lambda i: i.filename):
+            found = _ONLINETEXT.search(info.filename)
+            if not found or info.is_dir():
+                continue  # file submissions, feedback files, folders
+            with archive.open(info) as fh:
+                data = fh.read(MAX_SUBMISSION_BYTES)
+            text = data.decode("utf-8", errors="replace")
+            yield [found.group("name"), found.group("pid"), title, text]
+
+
 def table_rows(path: Path, delimiter: str | None = None) -> Iterator[list[str]]:
-    """The header, then each non-empty row, of a CSV or XLSX file (the first sheet)."""
+    """The header, then each non-empty row, of a CSV or XLSX file (the first sheet), or of a
+    Moodle assignment's submissions zip."""
+    if path.suffix.lower() == ".zip":
+        return _submission_rows(path)
     if is_xlsx(path):
         if delimiter is not None:
             raise InvalidInputError("--delimiter is for CSV input; this file is read as XLSX")
