@@ -110,6 +110,7 @@ def test_utf16_and_bom_are_told_apart(tmp_path: Path) -> None:
 
 
 def test_unreadable_sheets_stop_with_a_message(tmp_path: Path) -> None:
+    pytest.importorskip("openpyxl")
     fake = tmp_path / "x.xlsx"
     fake.write_text("not a workbook", encoding="utf-8")
     with pytest.raises(InvalidInputError, match=r"x.xlsx: not a readable .xlsx workbook"):

@@ -24,8 +24,6 @@ from viva.composition import Components, _components
 from viva.core.grader import Grader
 from viva.settings import get_settings
 
-openpyxl = pytest.importorskip("openpyxl")
-
 runner = CliRunner()
 EXPORTS = REPO / "tests" / "fixtures" / "exports"
 FORMS = EXPORTS / "google_forms_responses.csv"
@@ -188,7 +186,7 @@ def test_moodle_html_answers_become_plain_text(fake_grader: Grader) -> None:
 
 
 def test_moodle_responses_xlsx_grades_like_the_csv(tmp_path: Path) -> None:
-    book = openpyxl.Workbook()
+    book = pytest.importorskip("openpyxl").Workbook()
     sheet = book.active
     for cells in moodle_rows():
         sheet.append(cells)
@@ -235,7 +233,7 @@ def test_excel_workbook_is_read_with_the_library(tmp_path: Path) -> None:
 
     from viva.adapters.answer_files.tables import table_rows
 
-    book = openpyxl.Workbook()
+    book = pytest.importorskip("openpyxl").Workbook()
     sheet = book.active
     sheet.append(["Timestamp", "Email", "Student number", "What is early stopping in Keras?"])
     sheet.append(
