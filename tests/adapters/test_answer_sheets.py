@@ -132,3 +132,15 @@ def test_skipped_columns_pass_through_and_long_sheets_need_their_columns() -> No
     with pytest.raises(InvalidInputError, match="--question-col and --answer-col are for long"):
         layout_for("google-forms", header, ColumnOptions(answer="Comments"))
     assert SKIP == "-"
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_delimiter_found_when_titles_hold_commas_and_semicolons(tmp_path: Path, sep: str) -> None:
+    import csv
+
+    header = ["Timestamp", "Why dropout; and how, in Keras?", "Early stopping: what, why; how?"]
+    data = [["2026", "It regularises; it zeroes units, randomly.", "Stop early, keep the best."]]
+    path = tmp_path / "forms.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, delimiter=sep).writerows([header, *data, *data])
+    assert list(table_rows(path)) == [header, *data, *data]

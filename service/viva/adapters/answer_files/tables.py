@@ -11,6 +11,8 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import io
+import itertools
 import re
 import zipfile
 from collections.abc import Iterator
@@ -78,13 +80,37 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
         book.close()
 
 
-def _csv_rows(path: Path, delimiter: str | None) -> Iterator[list[str]]:
+def table_delimiter(sample: str) -> str:
+    """`,`, `;` or a tab: the one that splits every row of the sample into as many columns as
+    the header, leaving no stray quote or tab inside a cell, into the most columns (question titles
+    hold commas and semicolons, so counting characters alone can guess wrong); else
+    csv.Sniffer's guess."""
     from viva.adapters.answer_files.readers import sniff_delimiter
 
+    best: tuple[int, int, str] | None = None  # (cells with a quote, -columns, delimiter)
+    for d in (",", ";", "\t"):
+        try:
+            rows = list(itertools.islice(csv.reader(io.StringIO(sample), delimiter=d), 21))
+        except csv.Error:
+            continue
+        if len(rows) > 2:
+            rows = rows[:-1]  # the sample may end inside the last row
+        width = len(rows[0]) if rows else 0
+        if width < 2 or any(len(r) != width for r in rows[1:] if r):
+            continue
+        # A cell holding a quote or a tab was most likely split by the wrong delimiter.
+        stray = sum('"' in cell or "\t" in cell for r in rows for cell in r)
+        score = (stray, -width, d)
+        if best is None or score[:2] < best[:2]:
+            best = score
+    return best[2] if best else sniff_delimiter(sample)
+
+
+def _csv_rows(path: Path, delimiter: str | None) -> Iterator[list[str]]:
     try:
         with path.open(encoding=encoding_of(path), newline="") as fh:
             if delimiter is None:
-                delimiter = sniff_delimiter(fh.read(64 * 1024))
+                delimiter = table_delimiter(fh.read(64 * 1024))
                 fh.seek(0)
             for n, cells in enumerate(csv.reader(fh, delimiter=delimiter), start=1):
                 if any(c.strip() for c in cells):
