@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -99,10 +99,15 @@ def bank_files(paths: Iterable[Path]) -> list[Path]:
 
 
 class BankRepository:
-    """All banks in a directory, loaded and validated once."""
+    """All banks in a directory, loaded and validated once.
 
-    def __init__(self, directory: Path) -> None:
+    `overlay` adds what a deployment learned to a bank as `get` returns it for grading (the
+    graded examples from human review, viva.app.human_review); `all` lists the files as written.
+    """
+
+    def __init__(self, directory: Path, *, overlay: Callable[[Bank], Bank] | None = None) -> None:
         self.directory = directory
+        self.overlay = overlay
         self._banks: dict[str, Bank] = {}
         for f in bank_files([directory]):
             bank = load_bank_file(f)
@@ -110,14 +115,16 @@ class BankRepository:
                 raise BankValidationError(f"{f}: bank id {bank.id!r} is defined twice")
             self._banks[bank.id] = bank
 
-    def get(self, bank_id: str) -> Bank:
+    def get(self, bank_id: str, *, overlay: bool = True) -> Bank:
+        """The bank as graded (`overlay=False`: as its file says, e.g. to snapshot it)."""
         try:
-            return self._banks[bank_id]
+            bank = self._banks[bank_id]
         except KeyError:
             known = ", ".join(sorted(self._banks)) or "none"
             raise BankNotFoundError(
                 f"no question bank {bank_id!r} in {self.directory} (known: {known})"
             ) from None
+        return self.overlay(bank) if overlay and self.overlay is not None else bank
 
     def all(self) -> list[Bank]:
         return [self._banks[k] for k in sorted(self._banks)]

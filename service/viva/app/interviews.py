@@ -21,11 +21,20 @@ from viva.app.review import HealthStatus, Reviewer
 from viva.core.grader import Grader
 from viva.core.interview import Outcome, choose_questions
 from viva.core.report import build_report
-from viva.domain.models import Difficulty, Grade, Question, QuestionReport, Report
-from viva.errors import ConflictError, InvalidInputError
+from viva.domain.models import (
+    Difficulty,
+    Grade,
+    HumanReview,
+    Question,
+    QuestionReport,
+    Report,
+)
+from viva.errors import ConflictError, InvalidInputError, QuestionNotFoundError
 
 if TYPE_CHECKING:  # the store is plugged in by the composition root
+    from viva.app.human_review import HumanReviews
     from viva.store import InterviewRecord, Repository, ResponseRecord
+    from viva.store.reviews import ReviewRecord
 
 FeedbackMode = Literal["none", "llm"]
 MAX_IDEMPOTENCY_KEY = 255
@@ -134,12 +143,14 @@ class Interviews:
         reviewer: Reviewer,
         *,
         max_answer_chars: int,
+        reviews: HumanReviews | None = None,
     ) -> None:
         self.repo = repo
         self.banks = banks
         self.grader = grader
         self.reviewer = reviewer
         self.max_answer_chars = max_answer_chars
+        self.reviews = reviews  # people's overrides; their answers anchor the next grades
 
     def create(self, req: NewInterview) -> InterviewRecord:
         if req.feedback == "llm" and not self.reviewer.enabled:
@@ -147,7 +158,7 @@ class Interviews:
                 'feedback "llm" needs an LLM, and this server has none configured: set '
                 'VIVA_LLM_BASE_URL and VIVA_LLM_MODEL, or create the interview with feedback "none"'
             )
-        bank = self.banks.get(req.bank_id)
+        bank = self.banks.get(req.bank_id, overlay=False)  # reviewed answers join at grading
         seed = req.seed if req.seed is not None else secrets.randbelow(2**31)
         ids = choose_questions(
             bank,
@@ -219,6 +230,7 @@ class Interviews:
                 "answered or skipped"
             )
         by_q = {r.question_id: r for r in iv.responses}
+        overrides = self._overrides(iv.id)
         items = []
         for q in iv.questions:
             r = by_q.get(q.id)
@@ -232,11 +244,53 @@ class Interviews:
                     answer=r.answer if r else None,
                     grade=r.grade if r else None,
                     reference_answer=q.reference_answer,
+                    review=overrides.get(q.id),
                 )
             )
         return build_report(
             items, bank_id=iv.bank_id, bank_version=iv.bank_version, candidate=iv.candidate
         )
+
+    def review(
+        self, interview_id: str, question_id: str, score: float, note: str | None, reviewer: str
+    ) -> HumanReview:
+        """A person's score for one graded answer. Appended to the audit trail with Viva's
+        score; the answer becomes a graded example of its question for the next grades."""
+        from viva.store.reviews import NewReview
+
+        if self.reviews is None:
+            raise ConflictError("reviews need the database; this server has none")
+        iv = self.repo.get_interview(interview_id)
+        response = next((r for r in iv.responses if r.question_id == question_id), None)
+        if response is None or response.grade is None or response.answer is None:
+            if iv.question(question_id) is None:
+                raise QuestionNotFoundError(
+                    f"question {question_id!r} is not part of interview {interview_id!r}"
+                )
+            state = "skipped" if response is not None else "not answered yet"
+            raise ConflictError(f"question {question_id!r} has no graded answer to review: {state}")
+        record = self.reviews.record_one(
+            NewReview(
+                source="api",
+                interview_id=iv.id,
+                bank_id=iv.bank_id,
+                bank_version=iv.bank_version,
+                question_id=question_id,
+                answer=response.answer,
+                viva_score=response.grade.score,
+                score=score,
+                note=note,
+                reviewer=reviewer,
+            )
+        )
+        return _human(record)
+
+    def review_trail(self, interview_id: str) -> list[ReviewRecord]:
+        return [] if self.reviews is None else self.reviews.store.for_interview(interview_id)
+
+    def _overrides(self, interview_id: str) -> dict[str, HumanReview]:
+        """The review in force for each question (the newest)."""
+        return {r.question_id: _human(r) for r in self.review_trail(interview_id)}
 
     def readiness(self) -> Readiness:
         """Raises when the database does not answer or cannot store data (StorageError);
@@ -261,6 +315,8 @@ class Interviews:
         raise ConflictError(f"question {question_id!r} is not part of this interview")
 
     def _grade(self, iv: InterviewRecord, question: Question, answer: str) -> Grade:
+        if self.reviews is not None:  # people's reviewed answers anchor this grade too
+            question = self.reviews.question(iv.bank_id, question)
         grade = self.grader.grade(
             question, answer, bank_id=iv.bank_id, bank_version=iv.bank_version
         )
@@ -317,3 +373,13 @@ class Interviews:
         # Another request answered or skipped this question first.
         self.repo.get_interview(iv.id).state.check_can_respond(qid)
         raise ConflictError(f"question {qid!r} was answered by a concurrent request")
+
+
+def _human(r: ReviewRecord) -> HumanReview:
+    return HumanReview(
+        score=r.score,
+        viva_score=r.viva_score,
+        note=r.note,
+        reviewer=r.reviewer,
+        reviewed_at=r.created_at,
+    )
