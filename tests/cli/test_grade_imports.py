@@ -415,3 +415,18 @@ def test_an_interrupted_sheet_resumes_where_it_stopped(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "resuming: 4 rows already" in result.output
     assert out.read_text(encoding="utf-8") == full
+
+
+def test_moodle_gradebook_uses_the_identifier_the_answers_came_with(tmp_path: Path) -> None:
+    """An email maps to Moodle's email field; a sheet with only names falls back to usernames."""
+    sheet = tmp_path / "long.csv"
+    sheet.write_text(
+        "who,question_id,answer\njdoe,keras-05,Dropout zeroes random units while training.\n",
+        encoding="utf-8",
+    )
+    grades, book = tmp_path / "g.jsonl", tmp_path / "m.csv"
+    assert grade(sheet, "--candidate-col", "who", "-o", grades).exit_code == 0
+    args = ["gradebook", str(grades), "--to", "moodle", "--points", "10", "-o", str(book)]
+    assert runner.invoke(app, args).exit_code == 0
+    (row,) = read_csv(book)
+    assert row["Username"] == "jdoe"

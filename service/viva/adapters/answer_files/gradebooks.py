@@ -70,7 +70,7 @@ def _identity(t: Any) -> tuple[str, str]:
     idn = t.field("id number", "student id", "student number")
     if idn:
         return "ID number", idn
-    return "Email address", t.candidate
+    return "Username", t.candidate  # no identifier came with the answers: the candidate's name
 
 
 def _summary(fh: TextIO, totals: Totals, points: float, item: str) -> None:
