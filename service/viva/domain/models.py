@@ -305,8 +305,9 @@ class Anchoring(_Strict):
 
     examples: int
     raw_score: float  # before anchoring: the weighted point coverage alone
-    slope: float
-    intercept: float
+    # Grades stored while a per-question scale line was fitted still carry it; new ones do not.
+    slope: float | None = None
+    intercept: float | None = None
     nearest: NearestExample | None = None
 
 
