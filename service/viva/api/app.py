@@ -23,7 +23,7 @@ from viva.api.auth import Gate
 from viva.api.headers import HtmlSecurityHeaders
 from viva.api.observe import METRICS_CONTENT_TYPE, Metrics, Observe
 from viva.api.queue import GradingQueue
-from viva.api.routes import banks, grade, health, interviews, privacy
+from viva.api.routes import banks, grade, health, history, interviews, privacy
 from viva.app import retention
 from viva.app.interviews import Interviews
 from viva.app.quota import Quotas
@@ -125,7 +125,7 @@ def create_app(
     app.add_middleware(problems.BodyLimit, limit=s.max_body_bytes)
     app.add_middleware(HtmlSecurityHeaders)
     app.add_middleware(Observe, metrics=metrics)  # outermost: sees every request and error
-    for module in (health, banks, interviews, grade, privacy):
+    for module in (health, banks, history, interviews, grade, privacy):
         app.include_router(module.router)
     if s.metrics_enabled:
         app.add_api_route("/metrics", _metrics_endpoint, methods=["GET"], include_in_schema=False)
