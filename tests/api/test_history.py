@@ -27,8 +27,8 @@ def run(client: TestClient, headers: dict[str, str] | None = None, **body: Any) 
     assert r.status_code == 201, r.text
     iv = r.json()
     first, iid = iv["question"]["id"], iv["id"]
-    out = client.post(f"/v1/interviews/{iid}/answers",
-                      json={"question_id": first, "answer": "Keras has layers."}, headers=h)  # fmt: skip
+    weak = {"question_id": first, "answer": "Keras has layers."}
+    out = client.post(f"/v1/interviews/{iid}/answers", json=weak, headers=h)
     assert out.status_code == 200, out.text
     fu = out.json()["follow_up"]
     assert fu is not None and fu["id"] == f"{first}~f1" and fu["parent_id"] == first

@@ -136,7 +136,7 @@ def create_app(
 
 def _server_paths(s: Settings) -> list[str]:
     """Directories whose names must not reach a client in an error message."""
-    paths = [s.rubrics_dir, s.prompts_dir, s.data_dir, Path.cwd(), Path(sys.prefix)]
+    paths = [*s.bank_dirs, s.prompts_dir, s.data_dir, Path.cwd(), Path(sys.prefix)]
     if s.calibration_file is not None:
         paths.append(s.calibration_file)
     out = {str(p) for p in paths} | {str(p.resolve()) for p in paths}

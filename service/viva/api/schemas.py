@@ -66,6 +66,7 @@ class BankSummary(BaseModel):
     description: str
     language: str
     topics: list[str]
+    topic_names: dict[str, str] = Field(default_factory=dict, description="slug -> display name")
     question_count: int
 
 
