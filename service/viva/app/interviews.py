@@ -23,6 +23,7 @@ from viva.core.followup import FollowUp
 from viva.core.grader import Grader
 from viva.core.interview import Outcome, choose_questions
 from viva.core.report import build_report
+from viva.core.wording import counted
 from viva.domain.models import (
     Attempt,
     Difficulty,
@@ -384,7 +385,8 @@ class Interviews:
         state = iv.state
         if state.status != "completed":
             raise ConflictError(
-                f"the interview is in progress ({state.done} of {state.total} questions done); "
+                f"the interview is in progress ({state.done} of "
+                f"{counted(state.total, 'question')} done); "
                 "the report, with reference answers, is available once every question is "
                 "answered or skipped"
             )
