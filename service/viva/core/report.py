@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from viva.core import scoring
+from viva.core.wording import counted
 from viva.domain.models import (
     Grade,
     MisconceptionNote,
@@ -227,7 +228,8 @@ def _verdict(score: float, its: Sequence[QuestionReport]) -> str:
     well = sum(p.coverage >= scoring.STRONG for p in pts)
     part = sum(p.covered and p.coverage < scoring.STRONG for p in pts)
     skipped = sum(it.grade is None for it in its)
-    counts = f"{well} of {len(pts)} key points made well, {part} in part"
+    parts = [f"{well} of {counted(len(pts), 'key point')} made well, {part} in part"] if pts else []
     if skipped:
-        counts += f", {skipped} question{'s' if skipped != 1 else ''} skipped"
+        parts.append(f"{counted(skipped, 'question')} skipped")
+    counts = ", ".join(parts)
     return f"{label.capitalize()} ({score:.0%}): {_VERDICT[label]}; {counts}."
