@@ -193,7 +193,7 @@ def build_report(
         for n in notes:
             if any(i.question_id == n.question_id for i in its):
                 item = StudyItem(
-                    text=f"{name(t)}: unlearn “{_short(n.said)}”; in fact {gist(n.in_fact)}",
+                    text=f"{name(t)}: unlearn “{_short(n.said)}”; in fact {n.in_fact}",
                     question_id=n.question_id,
                 )
                 study_next.append((score - 1, len(study_next), item))  # wrong beats missing
