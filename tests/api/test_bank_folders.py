@@ -60,3 +60,11 @@ def test_admins_reload_banks_without_a_restart(tmp_path: Path, database_url: str
         bad = assert_problem(client.post("/v1/banks/reload", headers=admin), 422)
         assert str(user) not in bad["detail"]  # server paths stay hidden
         assert client.get("/v1/banks/mini", headers=cat).status_code == 200
+
+
+def test_reload_is_post_only_though_a_bank_path_also_matches(tmp_path: Path) -> None:
+    """Found by schemathesis: OPTIONS /v1/banks/reload listed GET, from /v1/banks/{bank_id}."""
+    with serve(make_settings(tmp_path, None)) as client:
+        r = client.options("/v1/banks/reload")
+        assert r.status_code == 405 and r.headers["allow"] == "POST"
+        assert client.options("/v1/interviews").headers["allow"] == "GET, POST"
