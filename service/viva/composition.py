@@ -130,7 +130,7 @@ class Components:
     @property
     def banks(self) -> BankRepository:
         return self._once(
-            "banks", lambda: BankRepository(self.settings.rubrics_dir, overlay=self._reviewed)
+            "banks", lambda: BankRepository(self.settings.bank_dirs, overlay=self._reviewed)
         )
 
     @property

@@ -257,9 +257,7 @@ class Grader:
         self._rubric_cache: BoundedCache[tuple[str, ...], _RubricTokens] = BoundedCache(
             4096, share["rubrics"]
         )
-        self._anchor_cache: BoundedCache[str, _Anchors] = BoundedCache(
-            1024, share["anchors"]
-        )
+        self._anchor_cache: BoundedCache[str, _Anchors] = BoundedCache(1024, share["anchors"])
         self._link_cache: BoundedCache[str, dict[str, str]] = BoundedCache(4096, share["links"])
         self._model_lock = threading.Lock()
 

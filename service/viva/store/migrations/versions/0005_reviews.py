@@ -1,10 +1,10 @@
 """Human reviews: the audit trail of score overrides, and the graded examples they become.
 
-Named 0005 so it never clashes with a parallel 0004; it revises 0003 until 0004 lands, then
-its `down_revision` moves to "0004" (one head).
+Named 0005 so it never clashes with a parallel 0004; 0004 (practice and follow-ups) has
+landed, so it revises 0004 (one head).
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2025-07-20
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from viva.store.tables import UTCDateTime
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
