@@ -71,6 +71,13 @@ def test_interviewer_overrides_and_the_report_shows_both_scores(
     assert q["grade"]["score"] == viva_score  # Viva's score stays in the grade
     assert q["review"]["score"] == 0.95 and q["review"]["note"] == "says it all, briefly"
     assert report["overall"] == pytest.approx(0.95 / 2, abs=1e-4)  # the person's score counts
+    # The readable reports show both scores too, and the reviewer's note.
+    for fmt in ("md", "html"):
+        text = client.get(
+            f"/v1/interviews/{iv}/report?format={fmt}", headers=bearer(keys["ian"])
+        ).text
+        assert "95%" in text and "says it all, briefly" in text, fmt
+        assert f"Viva: {round(viva_score * 100)}%" in text, fmt
 
     # An admin reviews again: the report shows the newest, the trail keeps both.
     assert _review(client, keys["root"], iv, Q1, score=0.7).status_code == 200

@@ -89,6 +89,11 @@ _MD = _md_env.from_string(
 
 > {{ it.prompt | q }}
 
+{% if it.review %}
+**Reviewed:** {{ it.review.score | pct }} by {{ it.review.reviewer }} \
+(Viva: {{ it.review.viva_score | pct }}){% if it.review.note %}. {{ it.review.note }}{% endif %}
+
+{% endif %}
 {% if it.error %}
 **Error:** {{ it.error }}
 
@@ -243,6 +248,9 @@ td,th{padding:.2rem .35rem}.q{padding:.6rem}h1{font-size:1.3rem}}
 {% if it.grade %}<span class="score">{{ it.grade.score | pct }}</span> ({{ it.grade.label }})
 {% else %}{{ it.status }}{% endif %}{% if it.time_taken_s is not none %} ·
 {{ it.time_taken_s | round(1) }} s{% if it.over_time %} (over the limit){% endif %}{% endif %}</div>
+{% if it.review %}<p class="meta">Reviewed: <strong>{{ it.review.score | pct }}</strong> by
+{{ it.review.reviewer }} (Viva: {{ it.review.viva_score | pct }}){% if it.review.note %}.
+{{ it.review.note }}{% endif %}</p>{% endif %}
 {% if it.attempts %}<p class="meta">Tries: {% for a in it.attempts %}{{ a.grade.score | pct }}
 {% if not loop.last %} → {% endif %}{% endfor %}; the better one counts.</p>{% endif %}
 {% if it.error %}<p class="miss">Error: {{ it.error }}</p>{% endif %}
