@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.web.a11y import assert_accessible
 from tests.web.conftest import http_get, publish_screenshot
 from viva.adapters.banks import load_bank_file
 from viva.domain.models import Bank
@@ -70,6 +71,7 @@ def test_whole_interview(browser: Any, live_server: str, bank: Bank, artifacts: 
     page.goto(live_server + "/")
     page.wait_for_selector("#view-start:not([hidden]) input[name=bank]")
     assert page.locator("#llm-field").is_hidden(), "no LLM configured: no LLM option"
+    assert_accessible(page, "start")
     page.screenshot(path=str(artifacts / "start.png"), full_page=True)
     page.check(f"input[name=bank][value={bank.id}]")
     page.fill("#question-count", "4")
@@ -142,6 +144,10 @@ def test_whole_interview(browser: Any, live_server: str, bank: Bank, artifacts: 
             ".flag"
         ).count() == len(r["grade"]["flags"])
     expect_progress(page, "Question 4 of 4")
+    # axe on the chat with grade cards; the old page had <li> outside a list (role="log" on
+    # an <ol>), a role not allowed on <ol>, and skipped heading levels.
+    rest = assert_accessible(page, "chat")
+    assert not [v for v in rest if v["id"] in ("heading-order", "aria-allowed-role")], rest
     page.set_viewport_size({"width": 1100, "height": 1350})
     page.evaluate("window.scrollTo(0, document.querySelector('#transcript .msg').offsetTop - 90)")
     shot = artifacts / "chat.png"
@@ -163,6 +169,8 @@ def test_whole_interview(browser: Any, live_server: str, bank: Bank, artifacts: 
 
     report = api_json(live_server, f"/v1/interviews/{interview_id}/report")
     check_report_matches(page, report)
+    rest = assert_accessible(page, "report")
+    assert not [v for v in rest if v["id"] == "heading-order"], rest
     # Only the good answer earns highlights in the report too.
     first = page.locator(f"[data-testid=question-report][data-question-id='{q1}']")
     assert first.locator("mark.ev").count() >= 1
