@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.web.a11y import assert_accessible
-from tests.web.conftest import publish_screenshot
+from tests.web.conftest import http_get, publish_screenshot
 from tests.web.test_interview_page import (
     _current_question_id,
     _good_answer,
@@ -31,6 +31,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(autouse=True)
+def _issue12_api(live_server: str) -> None:
+    """These tests need the history, practice and follow-up API (GET /v1/interviews)."""
+    if http_get(live_server + "/v1/interviews")[0] == 405:
+        pytest.skip("this server has no GET /v1/interviews yet")
 
 
 @pytest.fixture(scope="module")
