@@ -126,7 +126,7 @@ class Components:
 
     @property
     def banks(self) -> BankRepository:
-        return self._once("banks", lambda: BankRepository(self.settings.rubrics_dir))
+        return self._once("banks", lambda: BankRepository(self.settings.bank_dirs))
 
     @property
     def grader(self) -> Grader:

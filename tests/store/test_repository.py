@@ -167,7 +167,7 @@ def test_migrations_are_idempotent_and_tracked(database_url: str) -> None:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
         tables = set(sa.inspect(conn).get_table_names())
     db.dispose()
-    assert version == "0003"
+    assert version == "0004"
     assert {"interviews", "responses", "api_keys"} <= tables
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,25 +99,44 @@ def bank_files(paths: Iterable[Path]) -> list[Path]:
 
 
 class BankRepository:
-    """All banks in a directory, loaded and validated once."""
+    """Every bank in one or more folders, loaded and validated; `reload` swaps in a fresh set
+    only when all of it is valid, so a bad edit never takes banks away from a running server."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self._banks: dict[str, Bank] = {}
-        for f in bank_files([directory]):
+    def __init__(self, directories: Path | Sequence[Path]) -> None:
+        self.directories = [directories] if isinstance(directories, Path) else list(directories)
+        self._banks: dict[str, Bank] = self._load()
+
+    @property
+    def directory(self) -> Path:
+        return self.directories[0]
+
+    def _load(self) -> dict[str, Bank]:
+        banks: dict[str, Bank] = {}
+        where: dict[str, Path] = {}
+        for f in bank_files(self.directories):
             bank = load_bank_file(f)
-            if bank.id in self._banks:
-                raise BankValidationError(f"{f}: bank id {bank.id!r} is defined twice")
-            self._banks[bank.id] = bank
+            if bank.id in banks:
+                raise BankValidationError(
+                    f"{f}: bank id {bank.id!r} is defined twice (also in {where[bank.id]}); "
+                    "a folder adds banks, it does not replace them: give it another id"
+                )
+            banks[bank.id] = bank
+            where[bank.id] = f
+        return banks
+
+    def reload(self) -> list[Bank]:
+        """Read every folder again; raises BankValidationError and keeps the old banks when
+        any file is invalid."""
+        self._banks = self._load()  # one assignment: readers see the old set or the new one
+        return self.all()
 
     def get(self, bank_id: str) -> Bank:
         try:
             return self._banks[bank_id]
         except KeyError:
             known = ", ".join(sorted(self._banks)) or "none"
-            raise BankNotFoundError(
-                f"no question bank {bank_id!r} in {self.directory} (known: {known})"
-            ) from None
+            raise BankNotFoundError(f"no question bank {bank_id!r} (known: {known})") from None
 
     def all(self) -> list[Bank]:
-        return [self._banks[k] for k in sorted(self._banks)]
+        banks = self._banks
+        return [banks[k] for k in sorted(banks)]

@@ -65,6 +65,9 @@ class InterviewRow(Base):
     link_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True, unique=True)
     # When reference answers and rubric texts reach the candidate; NULL: the server default.
     reveal: Mapped[str | None] = mapped_column(sa.String(16))
+    # "exam" (the default) or "practice": a retry per question, the model answer after each.
+    mode: Mapped[str] = mapped_column(sa.String(16), server_default="exam")
+    time_limit_s: Mapped[int | None] = mapped_column(sa.Integer)  # per question; NULL: none
 
 
 class ResponseRow(Base):
@@ -89,6 +92,10 @@ class ResponseRow(Base):
     request_hash: Mapped[str] = mapped_column(sa.String(64))
     response_body: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # "answer", "retry" (question_id `<id>~r1`) or "follow_up" (`<id>~f1`); see 0004.
+    kind: Mapped[str] = mapped_column(sa.String(16), server_default="answer")
+    parent_id: Mapped[str | None] = mapped_column(sa.String(64))  # a retry's or follow-up's
+    time_taken_s: Mapped[float | None] = mapped_column(sa.Float)  # from when it was served
 
 
 class ApiKeyRow(Base):
