@@ -97,6 +97,11 @@ def test_practice_with_follow_up_and_retry(
     assert_accessible(page, "start")
     # Topic chips show display names, and the bank blurb has no note meant for bank authors.
     assert "article" not in page.locator(".bank__desc").first.inner_text()
+    keras = next(b for b in api_json(live_server, "/v1/banks")["banks"] if b["id"] == "keras")
+    chips = page.locator("#topic-list .chip-check span").all_text_contents()
+    assert len(chips) == len(keras["topics"])
+    for slug, shown in zip(keras["topics"], chips, strict=True):
+        assert shown == keras["topic_names"].get(slug, shown) and shown != slug
     _shot(page, artifacts, "start.png")
 
     iid = _start(page, live_server, mode="practice", count=2)
@@ -119,34 +124,40 @@ def test_practice_with_follow_up_and_retry(
     _in_view_above_composer(page, "#transcript .msg--followup")
     assert_accessible(page, "chat with a grade card")
 
-    # The follow-up's answer, graded; then practice offers the model answer and a retry.
-    page.fill("#answer", _good_answer(bank, q1))
-    page.click("#send-button")
-    _wait_for_cards(page, 2)
-    page.wait_for_selector("#practice-choice:not([hidden])")
-    card = page.locator("#transcript [data-testid=grade-card]").nth(1)
-    assert card.locator("[data-testid=model-answer]").count() == 1
+    # Practice: while the follow-up waits, the whole question may be tried again instead.
+    assert page.locator("#retry-instead").is_visible()
+    card = page.locator("#transcript [data-testid=grade-card]").nth(0)
     ref = bank.question(q1).reference_answer
     assert card.locator("[data-testid=model-answer] p").inner_text() == " ".join(ref.split())
     _shot(page, artifacts, "practice.png")
 
-    page.click("#retry-button")
-    page.wait_for_selector("#transcript .msg--retry")
-    assert page.locator("#composer-label").inner_text() == "Your second try"
+    # Answer the follow-up: graded against the points still missing; then question 2.
     page.fill("#answer", _good_answer(bank, q1))
     page.click("#send-button")
-    _wait_for_cards(page, 3)
-    # No second retry: the next question follows (or the choice offers only moving on).
-    choice = page.locator("#practice-choice")
-    if choice.is_visible():
-        page.click("#next-question")
+    _wait_for_cards(page, 2)
+    assert "follow-up" in page.locator("#transcript .grade__title").nth(1).inner_text()
     expect_progress(page, "Question 2 of 2")
     _in_view_above_composer(page, "#transcript .msg--interviewer:not(.msg--followup)")
-    kinds = [r.get("kind") for r in api_json(live_server, f"/v1/interviews/{iid}")["responses"]]
-    assert kinds == ["answer", "follow_up", "retry"], kinds
 
-    page.click("#skip-button")
+    # Question 2: a weak answer, then a second try (from the follow-up turn or the choice).
+    q2 = _current_question_id(page)
+    page.fill("#answer", _weak_answer(bank, q2))
+    page.click("#send-button")
+    _wait_for_cards(page, 3)
+    page.wait_for_selector("#retry-instead:not([hidden]), #practice-choice:not([hidden])")
+    if page.locator("#practice-choice").is_visible():
+        page.click("#retry-button")
+    else:
+        page.click("#retry-instead")
+    page.wait_for_selector("#transcript .msg--retry")
+    assert page.locator("#composer-label").inner_text() == "Your second try"
+    page.fill("#answer", _good_answer(bank, q2))
+    page.click("#send-button")
+    _wait_for_cards(page, 4)
+    kinds = [r.get("kind") for r in api_json(live_server, f"/v1/interviews/{iid}")["responses"]]
+    assert kinds == ["answer", "follow_up", "answer", "retry"], kinds
     page.wait_for_selector("#finished:not([hidden])")
+    _shot(page, artifacts, "practice-retry.png")
     page.click("#open-report")
     page.wait_for_selector("#view-report:not([hidden]) [data-testid=overall-score]")
     report = api_json(live_server, f"/v1/interviews/{iid}/report")
@@ -167,8 +178,8 @@ def test_practice_with_follow_up_and_retry(
         label = page.locator("[data-testid=topic-row] .chart__label").nth(i).text_content()
         assert label == (t.get("name") or label)
         assert label != t["topic"] or "-" not in t["topic"]
-    # A skipped question is a study item.
-    assert page.locator(".list-card--study li").count() >= 1
+    study = page.locator(".list-card--study > ol > li, .list-card--study > ul > li")
+    assert study.count() == len(report["study_next"])
     assert_accessible(page, "report")
     assert not errors, errors
     context.close()
@@ -251,7 +262,7 @@ def test_history_progress_and_pdf(
     page.goto(f"{live_server}/?interview={last}&view=report")
     page.wait_for_selector("#view-report:not([hidden]) [data-testid=overall-score]")
     page.set_viewport_size({"width": 1280, "height": 1400})
-    _shot(page, artifacts, "report.png")
+    _shot(page, artifacts, "report-advice.png")
     page.emulate_media(media="print")
     assert page.locator("#print-report").is_hidden()
     pdf = page.pdf(path=str(artifacts / "report.pdf"), format="A4", print_background=True)

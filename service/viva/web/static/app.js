@@ -75,6 +75,7 @@ function init() {
   $("answer").addEventListener("input", updateCharCount);
   $("skip-button").addEventListener("click", onSkip);
   $("retry-button").addEventListener("click", onRetry);
+  $("retry-instead").addEventListener("click", onRetry);
   $("next-question").addEventListener("click", onNext);
   $("alert-close").addEventListener("click", () => {
     $("alert").hidden = true;

@@ -94,7 +94,7 @@ export async function openInterview(id, created) {
   heading.focus();
   if (!done) {
     // Focus moves to the answer box on the next frame so the heading is announced first.
-    window.setTimeout(() => $("answer").focus(), 0);
+    window.setTimeout(() => $("answer").focus({ preventScroll: true }), 0);
   }
 }
 
@@ -117,7 +117,9 @@ function pushMessage(el) {
 /** Bring a message into view above the sticky answer box (its height is a CSS variable that
  * sets the messages' scroll-margin-bottom). */
 export function reveal(el) {
-  if (el) el.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  if (!el) return;
+  // Two frames later: after the buttons below have changed and the box's height is measured.
+  window.requestAnimationFrame(() => window.requestAnimationFrame(() => el.scrollIntoView({ block: "nearest", behavior: "smooth" })));
 }
 
 function interviewerMsg(meta, text, extra) {
@@ -193,6 +195,7 @@ export function removeTyping() {
 /** Ask a question (or a follow-up, or a practice retry) and point the answer box at it. */
 export function showQuestion(q, number, how) {
   state.current = q;
+  state.asked.set(q.id, q);
   const followUp = isFollowUpId(q.id) || !!q.parent_id;
   if (!followUp) state.currentNumber = number;
   const msg = how === "retry" ? addRetryMessage(q, number) : followUp ? addFollowUpMessage(q) : addQuestionMessage(q, number);
@@ -204,6 +207,7 @@ export function showQuestion(q, number, how) {
   $("composer").hidden = false;
   $("finished").hidden = true;
   $("practice-choice").hidden = true;
+  $("retry-instead").hidden = true;
   startTimer();
   reveal(msg);
   return msg;
@@ -229,7 +233,7 @@ export function offerRetry(question, number, next) {
   $("practice-choice").hidden = false;
   $("next-question").textContent = next ? "Next question" : "Finish the interview";
   reveal($("practice-choice"));
-  $("retry-button").focus();
+  $("retry-button").focus({ preventScroll: true });
 }
 
 // ---------------------------------------------------------------------------------------

@@ -70,12 +70,18 @@ export async function onSkip() {
 /** After a grade: a follow-up first, then (practice) the retry choice, then the next question. */
 function advance(res, gradedId) {
   const next = res && ("next_question" in res ? res.next_question : res.question);
+  const practice = res && res.practice;
   if (res && res.follow_up) {
     showQuestion(res.follow_up, state.currentNumber);
-    $("answer").focus();
+    // Practice: the candidate may answer the follow-up or try the whole question again.
+    const question = practice && practice.can_retry ? findQuestion(gradedId) : null;
+    if (question) {
+      state.choice = { question, number: state.currentNumber, next };
+      $("retry-instead").hidden = false;
+    }
+    $("answer").focus({ preventScroll: true });
     return;
   }
-  const practice = res && res.practice;
   if (gradedId && practice && practice.can_retry) {
     const question = findQuestion(gradedId);
     if (question) {
@@ -89,15 +95,16 @@ function advance(res, gradedId) {
 function moveOn(next) {
   if (next) {
     showQuestion(next, qIndex(next, (state.currentNumber || 0) + 1));
-    $("answer").focus();
+    $("answer").focus({ preventScroll: true });
   } else {
     finish();
-    $("open-report").focus();
+    $("open-report").focus({ preventScroll: true });
   }
 }
 
 /** The main question a grade belongs to, as it was asked (for the retry turn). */
 function findQuestion(id) {
+  if (state.asked.has(id)) return state.asked.get(id);
   const el = [...document.querySelectorAll("#transcript .msg--interviewer[data-question-id]")].find((m) => m.dataset.questionId === id);
   const qs = (state.interview && state.interview.questions) || [];
   const known = qs.find((x) => x.id === id);
@@ -108,12 +115,11 @@ function findQuestion(id) {
 
 export function onRetry() {
   const c = state.choice;
-  if (!c) return;
+  if (!c || state.pending) return;
   state.choice = null;
   state.retryOf = c.question.id;
-  state.afterRetry = c.next;
   showQuestion(c.question, c.number, "retry");
-  $("answer").focus();
+  $("answer").focus({ preventScroll: true });
 }
 
 export function onNext() {

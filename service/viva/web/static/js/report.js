@@ -240,7 +240,7 @@ const STATUS_TEXT = { answered: "Answered", skipped: "Skipped", unanswered: "Not
 
 function questionReport(r, q, n) {
   const topic = q.topic ? topicName(q.topic, r.bank_id, q.topic_name) : null;
-  const time = typeof q.time_taken_s === "number" ? `${formatDuration(q.time_taken_s)}` : null;
+  const time = typeof q.time_taken_s === "number" ? `${formatDuration(q.time_taken_s)}${q.over_time ? ", over the time limit" : ""}` : null;
   const head = h(
     "header",
     { class: "qr__head" },
@@ -249,7 +249,7 @@ function questionReport(r, q, n) {
   );
   const art = h("article", { class: `card qr qr--${q.status}`, dataset: { testid: "question-report", questionId: q.question_id } }, head);
   const attempts = Array.isArray(q.attempts) ? q.attempts.filter(Boolean) : [];
-  if (attempts.length > 1) art.append(attemptsLine(attempts, q.grade));
+  if (attempts.length > 1) art.append(attemptsLine(attempts));
   if (q.grade) {
     art.append(gradeCard(q.grade, { answer: q.answer || "", reference: q.reference_answer, title: attempts.length > 1 ? "Grade (better try)" : "Grade", level: 4 }));
   } else {
@@ -262,27 +262,28 @@ function questionReport(r, q, n) {
       ),
     );
   }
-  if (q.follow_up) art.append(followUpBlock(q.follow_up));
+  if (q.follow_up) art.append(followUpBlock(q.follow_up, q.grade));
   return art;
 }
 
 /** Practice: every try's score and the improvement. */
-function attemptsLine(attempts, best) {
-  const scores = attempts.map((a) => Number(a.score) || 0);
+function attemptsLine(attempts) {
+  const scores = attempts.map((a) => Number(a.grade ? a.grade.score : a.score) || 0);
   const gain = scores[scores.length - 1] - scores[0];
   const tries = scores.map((s, i) => `try ${i + 1}: ${pct(s)}`).join(", ");
   const change = gain > 0 ? `up ${pct(gain)}` : gain < 0 ? `down ${pct(-gain)}; the better try counts` : "no change";
   return h("p", { class: "qr__attempts", dataset: { testid: "attempts" }, text: `${plural(attempts.length, "try", "tries")}, ${tries} (${change}).` });
 }
 
-function followUpBlock(f) {
-  const earned = (f.points_earned || f.points || []).map((p) => (typeof p === "string" ? p : p.text || p.id));
+function followUpBlock(f, grade) {
+  const texts = new Map(((grade && grade.points) || []).map((p) => [p.id, p.text]));
+  const earned = (f.earned || []).map((id) => texts.get(id) || id);
   return h(
     "div",
     { class: "qr__followup", dataset: { testid: "report-follow-up" } },
     h("h4", { text: "Follow-up" }),
     h("p", { class: "qr__followup-prompt", text: f.prompt || "" }),
-    f.answer ? h("p", { class: "qr__followup-answer" }, h("strong", { text: "You said: " }), f.answer) : h("p", { class: "muted", text: "Skipped." }),
+    f.answer ? h("p", { class: "qr__followup-answer" }, h("strong", { text: "You said: " }), f.answer) : h("p", { class: "muted", text: f.status === "unanswered" ? "Not answered." : "Skipped." }),
     f.grade ? h("p", { class: "muted", text: `Follow-up score ${pct(f.grade.score)}` }) : null,
     earned.length ? h("p", {}, h("strong", { text: "Earned from the follow-up: " }), earned.join("; ")) : null,
   );

@@ -12,6 +12,7 @@ export const state = {
   interviewId: null,
   interview: null,
   current: null, // question on screen (a follow-up too)
+  asked: new Map(), // id -> question, as served (for a retry's turn)
   currentNumber: 0,
   total: 0,
   pending: false,
