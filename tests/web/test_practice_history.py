@@ -20,6 +20,7 @@ from tests.web.test_interview_page import (
     _good_answer,
     _wait_for_cards,
     api_json,
+    decline_follow_up,
     expect_progress,
     pct,
 )
@@ -227,11 +228,7 @@ def test_history_progress_and_pdf(
             page.fill("#answer", answer_of(bank, q))
             page.click("#send-button")
             _wait_for_cards(page, n + 1)
-            if (
-                page.locator("#transcript .msg--followup").count() > n // 2
-                and page.locator("#skip-button").is_visible()
-            ):
-                page.click("#skip-button")  # decline a follow-up
+            decline_follow_up(page)
         page.wait_for_selector("#finished:not([hidden])")
     last = page.url.split("interview=")[1].split("&")[0]
 

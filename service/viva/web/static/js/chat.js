@@ -79,7 +79,7 @@ export async function openInterview(id, created) {
     if (t.followUp) addFollowUpMessage(t.question);
     else if (t.retry) addRetryMessage(t.question, number);
     else addQuestionMessage(t.question, number);
-    if (t.status === "skipped" || !t.grade) addSkipMessage();
+    if (t.status === "skipped" || !t.grade) addSkipMessage(t.followUp);
     else addAnswerWithGrade(t.answer, t.grade, t.question, { followUp: t.followUp, retry: t.retry, timeTaken: t.timeTaken });
   });
   const q = currentQuestion(iv);
@@ -159,8 +159,9 @@ function candidateMsg(...content) {
   );
 }
 
-export function addSkipMessage() {
-  pushMessage(candidateMsg(h("p", { class: "msg__text msg__text--skipped", text: "Skipped this question." })));
+export function addSkipMessage(followUp) {
+  const text = followUp ? "Skipped the follow-up." : "Skipped this question.";
+  pushMessage(candidateMsg(h("p", { class: `msg__text ${followUp ? "msg__text--declined" : "msg__text--skipped"}`, text })));
 }
 
 /** The candidate's answer (evidence highlighted) and its grade card, with practice extras. */

@@ -56,7 +56,7 @@ export async function onSkip() {
     if (!state.skipKey || state.skipKey.questionId !== q.id) state.skipKey = { questionId: q.id, key: newKey() };
     const res = await api("POST", `/v1/interviews/${encodeURIComponent(state.interviewId)}/skip`, { question_id: q.id }, { "Idempotency-Key": state.skipKey.key });
     state.retryOf = null;
-    addSkipMessage();
+    addSkipMessage(!!q.parent_id || /~f\d+$/.test(q.id));
     advance(res, null);
   } catch (err) {
     showError(err);
