@@ -71,7 +71,7 @@ export function topicChart(topics, width, scale) {
 /** Per-topic score over time: one small line chart per topic, oldest interview on the left. */
 export function progressChart(topic, width) {
   const pts = (topic.points || []).slice().sort((a, b) => String(a.at).localeCompare(String(b.at)));
-  const W = Math.max(200, width);
+  const W = Math.max(180, width);
   const H = 120;
   const pad = { l: 34, r: 12, t: 10, b: 22 };
   const iw = W - pad.l - pad.r;
@@ -103,8 +103,9 @@ export function progressChart(topic, width) {
   return chart;
 }
 
-export function shortDate(at) {
+export function shortDate(at, withTime) {
   const d = new Date(at);
   if (Number.isNaN(d.getTime())) return String(at || "");
-  return d.toLocaleDateString(undefined, { month: "short", day: "numeric" });
+  const day = d.toLocaleDateString(undefined, { month: "short", day: "numeric" });
+  return withTime ? `${day}, ${d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })}` : day;
 }

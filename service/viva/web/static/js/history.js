@@ -62,7 +62,7 @@ function row(it) {
   return h(
     "tr",
     { dataset: { testid: "history-row", interviewId: it.id } },
-    h("td", { text: shortDate(it.created_at) }),
+    h("td", { text: shortDate(it.created_at, true) }),
     h("td", { text: it.bank_title || bankTitle(it.bank_id) }),
     h("td", { text: it.mode === "practice" ? "Practice" : "Exam" }),
     h("td", { text: `${it.answered ?? 0} of ${plural(it.total ?? 0, "question")}` }),
@@ -90,17 +90,19 @@ async function renderProgress(bankId) {
     box.replaceChildren(h("p", { class: "muted", text: "No completed interviews on this bank yet." }));
     return;
   }
-  const width = Math.max(220, Math.min(520, Math.round(box.clientWidth) || 420));
-  box.replaceChildren(
-    ...topics.map((t) => {
-      const name = topicName(t.topic, bankId, t.name);
-      const last = (t.points || []).slice(-1)[0];
-      return h(
-        "figure",
-        { class: "card progress-topic", dataset: { testid: "progress-topic", topic: t.topic } },
-        h("figcaption", {}, h("h3", { class: "progress-topic__name", text: name }), last ? h("span", { class: "muted", text: ` latest ${pct(last.score)}` }) : null),
-        progressChart(Object.assign({}, t, { name }), width),
-      );
-    }),
-  );
+  const figures = topics.map((t) => {
+    const name = topicName(t.topic, bankId, t.name);
+    const last = [...(t.points || [])].sort((a, b) => String(a.at).localeCompare(String(b.at))).pop();
+    const plot = h("div", { class: "progress-topic__plot" });
+    const fig = h(
+      "figure",
+      { class: "card progress-topic", dataset: { testid: "progress-topic", topic: t.topic } },
+      h("figcaption", {}, h("h3", { class: "progress-topic__name", text: name }), last ? h("span", { class: "muted", text: ` latest ${pct(last.score)}` }) : null),
+      plot,
+    );
+    return { fig, plot, topic: Object.assign({}, t, { name }) };
+  });
+  box.replaceChildren(...figures.map((f) => f.fig));
+  // Drawn at each card's own width, so the chart's text stays at its CSS size.
+  for (const f of figures) f.plot.replaceChildren(progressChart(f.topic, Math.round(f.plot.clientWidth) || 260));
 }

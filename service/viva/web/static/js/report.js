@@ -110,7 +110,7 @@ function topicAdvice(topics) {
           h("h3", { class: "advice__name" }, t.name, " ", h("span", { class: "muted", text: pct(t.score) })),
           t.verdict ? h("p", { class: "advice__verdict", text: t.verdict }) : null,
           t.did_well && t.did_well.length
-            ? h("div", {}, h("h4", { text: "Done well" }), h("ul", { class: "quotes" }, ...t.did_well.map((q) => h("li", {}, h("q", { text: q })))))
+            ? h("div", {}, h("h4", { text: "Done well" }), h("ul", { class: "quotes" }, ...t.did_well.map((q) => h("li", {}, h("q", { text: unquote(q) })))))
             : null,
           t.study && t.study.length ? h("div", {}, h("h4", { text: "To study" }), h("ul", {}, ...t.study.map((s) => h("li", { text: s })))) : null,
         ),
@@ -118,6 +118,9 @@ function topicAdvice(topics) {
     ),
   );
 }
+
+/** The API may quote the candidate's words itself; <q> adds the quotation marks here. */
+const unquote = (s) => String(s).replace(/^["“”']+|["“”']+$/g, "");
 
 function misconceptionsCard(items, numbers) {
   const id = uid("list");
@@ -134,7 +137,7 @@ function misconceptionsCard(items, numbers) {
           {},
           numbers.has(m.question_id) ? [h("span", { class: "qtag", title: m.question_id, text: `Q${numbers.get(m.question_id)}` }), " "] : null,
           "You said ",
-          h("q", { text: m.said }),
+          h("q", { text: unquote(m.said) }),
           "; in fact ",
           m.in_fact,
         ),
