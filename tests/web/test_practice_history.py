@@ -125,6 +125,20 @@ def test_practice_with_follow_up_and_retry(
     _in_view_above_composer(page, "#transcript .msg--followup")
     assert_accessible(page, "chat with a grade card")
 
+    # The card's words agree with the score: covered, partly covered and penalties, as the API
+    # grades them ("6 of 6 covered" never sits next to a middling score unexplained).
+    grade = api_json(live_server, f"/v1/interviews/{iid}")["responses"][0]["grade"]
+    covered = sum(p["covered"] for p in grade["points"])
+    partly = sum(not p["covered"] and p["coverage"] > 0 for p in grade["points"])
+    wrong = sum(m["triggered"] for m in grade["misconceptions"])
+    expected = f"{covered} of {len(grade['points'])} key point"
+    expected += "" if len(grade["points"]) == 1 else "s"
+    expected += f" covered, {partly} more in part" if partly else " covered"
+    if wrong:
+        expected += f" · {wrong} misconception{'' if wrong == 1 else 's'} cost points"
+    summary = page.locator("#transcript [data-testid=grade-summary]").first.inner_text()
+    assert summary == expected
+
     # Practice: while the follow-up waits, the whole question may be tried again instead.
     assert page.locator("#retry-instead").is_visible()
     card = page.locator("#transcript [data-testid=grade-card]").nth(0)

@@ -91,7 +91,7 @@ function meter(value, label, bandName) {
 export function summaryLine(grade) {
   const points = grade.points || [];
   const covered = points.filter(isCovered).length;
-  const partly = points.filter((p) => !isCovered(p) && Number(p.coverage) >= 0.25).length;
+  const partly = points.filter((p) => !isCovered(p) && Number(p.coverage) > 0).length;
   const wrong = (grade.misconceptions || []).filter((m) => m.triggered).length;
   const parts = [`${covered} of ${plural(points.length, "key point")} covered${partly ? `, ${partly} more in part` : ""}`];
   if (wrong) parts.push(`${plural(wrong, "misconception")} cost points`);
