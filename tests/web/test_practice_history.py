@@ -76,12 +76,11 @@ def _in_view_above_composer(page: Any, selector: str) -> None:
     )
 
 
-def _shot(page: Any, artifacts: Path, name: str, *, publish: bool = True) -> None:
+def _shot(page: Any, artifacts: Path, name: str, *, full: bool = False) -> None:
     page.mouse.move(0, 0)
     path = artifacts / name
-    page.screenshot(path=str(path))
-    if publish:
-        publish_screenshot(path, name)
+    page.screenshot(path=str(path), full_page=full)
+    publish_screenshot(path, name)
 
 
 def test_practice_with_follow_up_and_retry(
@@ -263,7 +262,7 @@ def test_history_progress_and_pdf(
         assert t["name"] in charts.nth(i).locator("h3").inner_text()
         assert charts.nth(i).locator(".chart__dot").count() == len(t["points"])
     assert_accessible(page, "history")
-    _shot(page, artifacts, "history.png")
+    _shot(page, artifacts, "history.png", full=True)
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     _shot(page, artifacts, "history-phone.png")

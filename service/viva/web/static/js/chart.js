@@ -1,7 +1,7 @@
 /* SVG charts: the overall score ring, scores by topic (with labelled guide lines at the
  * "partial" and "strong" thresholds), and per-topic progress over time for the history view. */
 
-import { band, h, pct, svg } from "./dom.js";
+import { append, band, h, pct, svg } from "./dom.js";
 
 export function ring(score, label) {
   const r = 52;
@@ -73,7 +73,7 @@ export function progressChart(topic, width) {
   const pts = (topic.points || []).slice().sort((a, b) => String(a.at).localeCompare(String(b.at)));
   const W = Math.max(180, width);
   const H = 120;
-  const pad = { l: 34, r: 12, t: 10, b: 22 };
+  const pad = { l: 42, r: 12, t: 10, b: 22 };
   const iw = W - pad.l - pad.r;
   const ih = H - pad.t - pad.b;
   const x = (i) => pad.l + (pts.length > 1 ? (iw * i) / (pts.length - 1) : iw / 2);
@@ -95,10 +95,13 @@ export function progressChart(topic, width) {
     chart.append(svg("polyline", { points: pts.map((p, i) => `${x(i).toFixed(1)},${y(p.score).toFixed(1)}`).join(" "), class: "chart__line" }));
   }
   pts.forEach((p, i) => {
-    chart.append(
+    append(chart, [
       svg("circle", { cx: x(i), cy: y(p.score), r: 4, class: "chart__dot", dataset: { score: String(p.score), interview: p.interview_id } }),
-      svg("text", { x: x(i), y: H - 6, class: "chart__sub", "text-anchor": pts.length > 1 ? (i === 0 ? "start" : i === pts.length - 1 ? "end" : "middle") : "middle", text: shortDate(p.at) }),
-    );
+      // Dates under the first and the last point only, so they never overlap.
+      i === 0 || i === pts.length - 1
+        ? svg("text", { x: x(i), y: H - 6, class: "chart__sub", "text-anchor": pts.length > 1 ? (i === 0 ? "start" : "end") : "middle", text: shortDate(p.at) })
+        : null,
+    ]);
   });
   return chart;
 }
