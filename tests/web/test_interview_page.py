@@ -163,6 +163,7 @@ def test_whole_interview(browser: Any, live_server: str, bank: Bank, artifacts: 
         ).count() == len(r["grade"]["flags"])
     decline_follow_up(page)
     expect_progress(page, "Question 4 of 4")
+    assert page.locator("#skip-button").inner_text() == "Skip question"
     # axe on the chat with grade cards; the old page had <li> outside a list (role="log" on
     # an <ol>), a role not allowed on <ol>, and skipped heading levels.
     rest = assert_accessible(page, "chat")

@@ -105,11 +105,13 @@ export function setPending(on, button, label) {
   if (!button) return;
   if (on) {
     button.dataset.label = button.textContent;
-    button.textContent = label || "Working…";
+    button.dataset.pendingLabel = label || "Working…";
+    button.textContent = button.dataset.pendingLabel;
     button.disabled = true;
     button.setAttribute("aria-busy", "true");
   } else {
-    if (button.dataset.label) button.textContent = button.dataset.label;
+    // Unless the view relabelled it meanwhile ("Skip the follow-up" -> "Skip question").
+    if (button.dataset.label && button.textContent === button.dataset.pendingLabel) button.textContent = button.dataset.label;
     button.disabled = false;
     button.removeAttribute("aria-busy");
   }
