@@ -123,3 +123,24 @@ def test_each_caller_lists_only_their_own(tmp_path: Path, database_url: str) -> 
                           headers=bearer(keys["cid"])).json()  # fmt: skip
         assert mine not in {p["interview_id"] for t in prog["topics"] for p in t["points"]}
         assert client.get("/v1/interviews").status_code == 401
+
+
+def test_a_hidden_report_keeps_the_advice_but_not_the_rubric(
+    tmp_path: Path, database_url: str
+) -> None:
+    with serve(make_settings(tmp_path, database_url, reveal="never")) as client:
+        iv = client.post("/v1/interviews", json={"bank_id": "keras", "question_count": 2}).json()
+        iid, first = iv["id"], iv["question"]["id"]
+        weak = {"question_id": first, "answer": "Keras has layers."}
+        fu = client.post(f"/v1/interviews/{iid}/answers", json=weak).json()["follow_up"]
+        assert client.post(f"/v1/interviews/{iid}/skip", json={"question_id": fu["id"]}).is_success
+        assert client.post(f"/v1/interviews/{iid}/skip").is_success
+        r = client.get(f"/v1/interviews/{iid}/report").json()
+        texts = {p.text for q in BANK.questions for p in q.points}
+        assert r["study_next"] and all(
+            s["text"].startswith("Study question") for s in r["study_next"]
+        )
+        assert all(t["study"] == [] for t in r["topics"])
+        assert all(m["in_fact"] == "" for m in r["misconceptions"])
+        assert not texts & {s["text"] for s in r["study_next"]}
+        assert all(q["reference_answer"] == "" for q in r["questions"])

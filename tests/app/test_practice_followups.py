@@ -118,3 +118,19 @@ def test_exam_mode_has_no_retry_and_replays_keep_the_extras(repo: Repository) ->
     again = svc.answer(iv.id, "keras-01", WEAK, "k1")
     assert again.replayed and again.follow_up == out.follow_up
     assert again.time_taken_s == out.time_taken_s
+
+
+def test_time_taken_is_stored_and_an_answer_past_the_limit_is_marked(repo: Repository) -> None:
+    import time
+
+    svc = interviews(repo)
+    iv = svc.create(NewInterview("keras", question_ids=["keras-01", "keras-02"], time_limit_s=1))
+    time.sleep(1.2)
+    slow = svc.answer(iv.id, "keras-01", WEAK)
+    assert slow.time_taken_s >= 1.2
+    svc.skip(iv.id, "keras-01~f1")
+    svc.answer(iv.id, "keras-02", full("keras-02"))
+    stored = svc.get(iv.id).responses
+    assert stored[0].time_taken_s == slow.time_taken_s
+    report = svc.report(iv.id)
+    assert [q.over_time for q in report.questions] == [True, False]

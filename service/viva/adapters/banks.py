@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,10 +100,20 @@ def bank_files(paths: Iterable[Path]) -> list[Path]:
 
 class BankRepository:
     """Every bank in one or more folders, loaded and validated; `reload` swaps in a fresh set
-    only when all of it is valid, so a bad edit never takes banks away from a running server."""
+    only when all of it is valid, so a bad edit never takes banks away from a running server.
 
-    def __init__(self, directories: Path | Sequence[Path]) -> None:
+    `overlay` adds what a deployment learned to a bank as `get` returns it for grading (the
+    graded examples from human review, viva.app.human_review); `all` lists the files as written.
+    """
+
+    def __init__(
+        self,
+        directories: Path | Sequence[Path],
+        *,
+        overlay: Callable[[Bank], Bank] | None = None,
+    ) -> None:
         self.directories = [directories] if isinstance(directories, Path) else list(directories)
+        self.overlay = overlay
         self._banks: dict[str, Bank] = self._load()
 
     @property
@@ -130,12 +140,14 @@ class BankRepository:
         self._banks = self._load()  # one assignment: readers see the old set or the new one
         return self.all()
 
-    def get(self, bank_id: str) -> Bank:
+    def get(self, bank_id: str, *, overlay: bool = True) -> Bank:
+        """The bank as graded (`overlay=False`: as its file says, e.g. to snapshot it)."""
         try:
-            return self._banks[bank_id]
+            bank = self._banks[bank_id]
         except KeyError:
             known = ", ".join(sorted(self._banks)) or "none"
             raise BankNotFoundError(f"no question bank {bank_id!r} (known: {known})") from None
+        return self.overlay(bank) if overlay and self.overlay is not None else bank
 
     def all(self) -> list[Bank]:
         banks = self._banks

@@ -124,6 +124,7 @@ def create_app(
     auth.install(app)
     app.add_middleware(problems.BodyLimit, limit=s.max_body_bytes)
     app.add_middleware(HtmlSecurityHeaders)
+    app.add_middleware(auth.EdgeLimits)  # 429s before routing, the database or argon2
     app.add_middleware(Observe, metrics=metrics)  # outermost: sees every request and error
     for module in (health, banks, history, interviews, grade, privacy):
         app.include_router(module.router)

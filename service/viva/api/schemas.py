@@ -280,6 +280,27 @@ class SkipResult(BaseModel):
     next_question: CurrentQuestion | None
 
 
+class ReviewIn(_Request):
+    """A person's score for a graded answer, on Viva's 0-1 scale, and why."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"score": 0.4, "note": "names dropout but not why"}]},
+    )
+
+    score: float = Field(ge=0, le=1, allow_inf_nan=False)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ReviewOut(BaseModel):
+    question_id: str
+    score: float = Field(description="The reviewer's score; the report uses it.")
+    viva_score: float = Field(description="Viva's score, kept in the grade and the audit trail.")
+    note: str | None
+    reviewer: str
+    reviewed_at: datetime
+
+
 # --- stateless grading -------------------------------------------------------------------
 
 

@@ -29,16 +29,19 @@ from viva.domain.models import (
     Difficulty,
     FollowUpReport,
     Grade,
+    HumanReview,
     Question,
     QuestionReport,
     Report,
     topic_words,
 )
-from viva.errors import BankNotFoundError, ConflictError, InvalidInputError
+from viva.errors import BankNotFoundError, ConflictError, InvalidInputError, QuestionNotFoundError
 from viva.store.tables import utcnow
 
 if TYPE_CHECKING:  # the store is plugged in by the composition root
+    from viva.app.human_review import HumanReviews
     from viva.store import InterviewRecord, Repository, ResponseRecord
+    from viva.store.reviews import ReviewRecord
 
 FeedbackMode = Literal["none", "llm"]
 Mode = Literal["exam", "practice"]
@@ -188,12 +191,14 @@ class Interviews:
         reviewer: Reviewer,
         *,
         max_answer_chars: int,
+        reviews: HumanReviews | None = None,
     ) -> None:
         self.repo = repo
         self.banks = banks
         self.grader = grader
         self.reviewer = reviewer
         self.max_answer_chars = max_answer_chars
+        self.reviews = reviews  # people's overrides; their answers anchor the next grades
 
     def create(self, req: NewInterview) -> InterviewRecord:
         if req.feedback == "llm" and not self.reviewer.enabled:
@@ -201,7 +206,7 @@ class Interviews:
                 'feedback "llm" needs an LLM, and this server has none configured: set '
                 'VIVA_LLM_BASE_URL and VIVA_LLM_MODEL, or create the interview with feedback "none"'
             )
-        bank = self.banks.get(req.bank_id)
+        bank = self.banks.get(req.bank_id, overlay=False)  # reviewed answers join at grading
         seed = req.seed if req.seed is not None else secrets.randbelow(2**31)
         ids = choose_questions(
             bank,
@@ -394,7 +399,8 @@ class Interviews:
 
     def build_report(self, iv: InterviewRecord) -> Report:
         """The report as it stands (scored on what is answered so far)."""
-        items = [_question_report(iv, q) for q in iv.questions]
+        overrides = self._overrides(iv.id)
+        items = [_question_report(iv, q, overrides.get(q.id)) for q in iv.questions]
         return build_report(
             items,
             bank_id=iv.bank_id,
@@ -411,6 +417,47 @@ class Interviews:
         except BankNotFoundError:  # the bank was removed since: the slugs in words
             return {t: topic_words(t) for t in topics}
         return {t: bank.topic_name(t) for t in topics}
+
+    def review(
+        self, interview_id: str, question_id: str, score: float, note: str | None, reviewer: str
+    ) -> HumanReview:
+        """A person's score for one graded answer. Appended to the audit trail with Viva's
+        score; the answer becomes a graded example of its question for the next grades."""
+        from viva.store.reviews import NewReview
+
+        if self.reviews is None:
+            raise ConflictError("reviews need the database; this server has none")
+        iv = self.repo.get_interview(interview_id)
+        response = next((r for r in iv.responses if r.question_id == question_id), None)
+        if response is None or response.grade is None or response.answer is None:
+            if iv.question(question_id) is None:
+                raise QuestionNotFoundError(
+                    f"question {question_id!r} is not part of interview {interview_id!r}"
+                )
+            state = "skipped" if response is not None else "not answered yet"
+            raise ConflictError(f"question {question_id!r} has no graded answer to review: {state}")
+        record = self.reviews.record_one(
+            NewReview(
+                source="api",
+                interview_id=iv.id,
+                bank_id=iv.bank_id,
+                bank_version=iv.bank_version,
+                question_id=question_id,
+                answer=response.answer,
+                viva_score=response.grade.score,
+                score=score,
+                note=note,
+                reviewer=reviewer,
+            )
+        )
+        return _human(record)
+
+    def review_trail(self, interview_id: str) -> list[ReviewRecord]:
+        return [] if self.reviews is None else self.reviews.store.for_interview(interview_id)
+
+    def _overrides(self, interview_id: str) -> dict[str, HumanReview]:
+        """The review in force for each question (the newest)."""
+        return {r.question_id: _human(r) for r in self.review_trail(interview_id)}
 
     def readiness(self) -> Readiness:
         """Raises when the database does not answer or cannot store data (StorageError);
@@ -435,6 +482,8 @@ class Interviews:
         raise ConflictError(f"question {question_id!r} is not part of this interview")
 
     def _grade(self, iv: InterviewRecord, question: Question, answer: str) -> Grade:
+        if self.reviews is not None:  # people's reviewed answers anchor this grade too
+            question = self.reviews.question(iv.bank_id, question)
         grade = self.grader.grade(
             question, answer, bank_id=iv.bank_id, bank_version=iv.bank_version
         )
@@ -516,7 +565,9 @@ def _practice(question: Question, grades: list[Grade], *, can_retry: bool) -> Pr
     )
 
 
-def _question_report(iv: InterviewRecord, q: Question) -> QuestionReport:
+def _question_report(
+    iv: InterviewRecord, q: Question, review: HumanReview | None = None
+) -> QuestionReport:
     """One question's tries, follow-up and time: the better try is shown, the follow-up's
     points join it."""
     mine = [r for r in iv.responses if r.question == q.id]
@@ -569,6 +620,7 @@ def _question_report(iv: InterviewRecord, q: Question) -> QuestionReport:
         else None,
         follow_up=fu_report,
         time_taken_s=taken,
+        review=review,
         over_time=bool(iv.time_limit_s and taken is not None and taken > iv.time_limit_s),
     )
 
@@ -581,3 +633,13 @@ def pending_follow_up(iv: InterviewRecord) -> FollowUp | None:
         return None
     fu = last.response_body.get("follow_up")
     return FollowUp(**{**fu, "point_ids": tuple(fu["point_ids"])}) if fu else None
+
+
+def _human(r: ReviewRecord) -> HumanReview:
+    return HumanReview(
+        score=r.score,
+        viva_score=r.viva_score,
+        note=r.note,
+        reviewer=r.reviewer,
+        reviewed_at=r.created_at,
+    )

@@ -125,13 +125,18 @@ def rubric_check(
             f"ok  {f}: bank {bank.id} v{bank.version}, "
             f"{counted(len(bank.questions), 'question')}, {counted(n_points, 'point')}"
         )
+        from viva.core.authoring import warnings
+
+        for q in bank.questions:
+            for w in warnings(q):
+                typer.echo(f"warn {f}: question {w.question_id}: {w.message}")
     if failed:
         err(f"{failed} of {counted(len(files), 'bank file')} invalid")
         raise typer.Exit(1)
 
 
 # Sub-modules add their commands to `app` on import.
-from viva.cli import batch, keys, prompts, serve  # noqa: E402,F401
+from viva.cli import authoring, batch, keys, prompts, review, serve  # noqa: E402,F401
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from viva.core import scoring
+from viva.core.wording import counted
 from viva.domain.models import (
     Grade,
     MisconceptionNote,
@@ -22,6 +23,8 @@ from viva.domain.models import (
 
 MAX_QUOTE = 160
 MAX_GIST_WORDS = 12
+MAX_ITEM_POINTS = 3  # a study item names this many missed points, then counts the rest
+MAX_QUOTES = 3  # did-well quotes per topic
 _CLAUSE_BREAKS = (
     "; ", ": ", " — ", " - ", ", so ", ", which ", ", because ", " because ", ", and ", ", but ",
     ", giving ", ", while ", " so that ", ", for example", ", e.g.", " (",
@@ -96,7 +99,7 @@ def _notes(it: QuestionReport, q: Question | None) -> list[MisconceptionNote]:
             continue
         said = m.evidence.text if m.evidence is not None else m.text
         point = links.get(m.id)
-        in_fact = gist(texts[point]) if point in texts else fallback
+        in_fact = _flat(texts[point]).rstrip(".") if point in texts else fallback
         notes.append(
             MisconceptionNote(question_id=it.question_id, said=_flat(said), in_fact=in_fact)
         )
@@ -108,10 +111,25 @@ def _notes(it: QuestionReport, q: Question | None) -> list[MisconceptionNote]:
                 MisconceptionNote(
                     question_id=it.question_id,
                     said=_flat(p.contradiction.text),
-                    in_fact=gist(p.text),
+                    in_fact=_flat(p.text).rstrip("."),
                 )
             )
     return notes
+
+
+def _distinct(quotes: list[str]) -> list[str]:
+    """Quotes in order, without repeats or one that another quote already contains."""
+    out: list[str] = []
+    for q in dict.fromkeys(quotes):
+        inner = q.strip("“”…")
+        if not any(inner in other for other in quotes if other != q):
+            out.append(q)
+    return out
+
+
+def _short(text: str) -> str:
+    words = text.split()
+    return " ".join(words[:MAX_GIST_WORDS]) + ("…" if len(words) > MAX_GIST_WORDS else "")
 
 
 def _flat(text: str) -> str:
@@ -162,8 +180,12 @@ def build_report(
             gists = list(dict.fromkeys(gist(p.text) for p in it.grade.points if p.id in missed))
             study.extend(g for g in gists if g not in study)
             if gists:
+                more = len(gists) - MAX_ITEM_POINTS
+                shown = "; ".join(gists[:MAX_ITEM_POINTS])
+                if more > 0:
+                    shown += f" (and {counted(more, 'more point')})"
                 item = StudyItem(
-                    text=f"{name(t)}: {'; '.join(gists)}",
+                    text=f"{name(t)}: {shown}",
                     question_id=it.question_id,
                     learn=_learn(q, missed),
                 )
@@ -171,7 +193,7 @@ def build_report(
         for n in notes:
             if any(i.question_id == n.question_id for i in its):
                 item = StudyItem(
-                    text=f"{name(t)}: unlearn “{n.said}”; in fact {n.in_fact}",
+                    text=f"{name(t)}: unlearn “{_short(n.said)}”; in fact {n.in_fact}",
                     question_id=n.question_id,
                 )
                 study_next.append((score - 1, len(study_next), item))  # wrong beats missing
@@ -183,7 +205,7 @@ def build_report(
                 answered=sum(i.status == "answered" for i in its),
                 total=len(its),
                 verdict=_verdict(score, its),
-                did_well=list(dict.fromkeys(q for it in its for q in _did_well(it))),
+                did_well=_distinct([q for it in its for q in _did_well(it)])[:MAX_QUOTES],
                 study=study,
             )
         )
@@ -227,7 +249,8 @@ def _verdict(score: float, its: Sequence[QuestionReport]) -> str:
     well = sum(p.coverage >= scoring.STRONG for p in pts)
     part = sum(p.covered and p.coverage < scoring.STRONG for p in pts)
     skipped = sum(it.grade is None for it in its)
-    counts = f"{well} of {len(pts)} key points made well, {part} in part"
+    parts = [f"{well} of {counted(len(pts), 'key point')} made well, {part} in part"] if pts else []
     if skipped:
-        counts += f", {skipped} question{'s' if skipped != 1 else ''} skipped"
+        parts.append(f"{counted(skipped, 'question')} skipped")
+    counts = ", ".join(parts)
     return f"{label.capitalize()} ({score:.0%}): {_VERDICT[label]}; {counts}."

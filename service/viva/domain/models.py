@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import (
@@ -46,6 +47,7 @@ class RubricPoint(_Strict):
     alternatives: tuple[str, ...] = ()
     followups: tuple[str, ...] = ()  # questions that probe this point when an answer misses it
     learn: tuple[str, ...] = ()  # documentation URLs to study this point
+    draft: bool = False  # drafted by a tool (e.g. an LLM's alternatives): a person checks it
 
     @field_validator("learn")
     @classmethod
@@ -70,6 +72,7 @@ class Misconception(_Strict):
     text: str = Field(min_length=3)
     penalty: float = Field(default=0.1, gt=0, le=1)
     contradicts: str | None = None  # the id of the point this claim denies, if any
+    draft: bool = False  # drafted by a tool: a person checks it, then removes the flag
 
 
 # --- graded examples (anchors) --------------------------------------------------------------
@@ -307,8 +310,9 @@ class Anchoring(_Strict):
 
     examples: int
     raw_score: float  # before anchoring: the weighted point coverage alone
-    slope: float
-    intercept: float
+    # Grades stored while a per-question scale line was fitted still carry it; new ones do not.
+    slope: float | None = None
+    intercept: float | None = None
     nearest: NearestExample | None = None
 
 
@@ -370,6 +374,17 @@ class FollowUpReport(_Strict):
     earned: list[str] = []  # point ids the follow-up covered that the answer had not
 
 
+class HumanReview(_Strict):
+    """A person's score for a graded answer. The grade keeps Viva's score; the report uses
+    this one, and the audit trail keeps both (see viva.app.human_review)."""
+
+    score: float = Field(ge=0, le=1, allow_inf_nan=False)
+    viva_score: float
+    note: str | None = None
+    reviewer: str
+    reviewed_at: datetime
+
+
 class QuestionReport(_Strict):
     question_id: str
     prompt: str
@@ -386,9 +401,13 @@ class QuestionReport(_Strict):
     follow_up: FollowUpReport | None = None
     time_taken_s: float | None = None
     over_time: bool = False  # answered after the interview's time limit per question
+    review: HumanReview | None = None  # a person's override; the grade keeps Viva's score
 
     @property
     def score(self) -> float:
+        """The reviewer's score when a person overrode Viva's, else Viva's."""
+        if self.review is not None:
+            return self.review.score
         return self.grade.score if self.grade else 0.0
 
 

@@ -53,6 +53,8 @@ _MD = _md_env.from_string(
 {% endfor %}
 
 {% if r.study_next %}
+**Start with:** {{ r.study_next[0].text | q }}
+
 ## What to study next
 {% for s in r.study_next %}
 - {{ s.text | q }}
@@ -132,6 +134,7 @@ _Time taken: {{ it.time_taken_s | round(1) }} s\
 {% endif %}
 {% endif %}
 {% if it.follow_up %}
+
 **Follow-up:** {{ it.follow_up.prompt | q }} — \
 {% if it.follow_up.status == "answered" %}“{{ it.follow_up.answer | q }}”\
 {% if it.follow_up.earned %} (earned {{ it.follow_up.earned | join(", ") }}){% endif %}\
@@ -215,6 +218,7 @@ td,th{padding:.2rem .35rem}.q{padding:.6rem}h1{font-size:1.3rem}}
 <section>
 <h2>{{ r.candidate or "Candidate" }} — <span class="score">{{ r.overall | pct }}</span>
 ({{ r.label }})</h2>
+{% if r.study_next %}<p><strong>Start with:</strong> {{ r.study_next[0].text }}</p>{% endif %}
 <p class="meta">Bank {{ r.bank_id }} v{{ r.bank_version }}{% if r.model %} · model {{ r.model }}
 {% endif %}{% if r.grader_version %} · {{ r.grader_version }}{% endif %}</p>
 <div class="wide"><table><tr><th>Topic</th><th>Score</th><th>Verdict</th></tr>

@@ -109,3 +109,31 @@ class ApiKeyRow(Base):
     hash: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReviewRow(Base):
+    """A person's score for one graded answer: the audit trail of overrides, append-only.
+
+    Viva's score stays next to the reviewer's, with who and when, so nothing is overwritten;
+    the latest row per answer is the review in force. Answers reviewed in an interview go
+    with it (CASCADE: deleting an interview deletes its answers everywhere); answers reviewed
+    from a sheet (`viva review apply`) have no interview.
+    """
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(sa.String(16))  # api | sheet
+    interview_id: Mapped[str | None] = mapped_column(
+        sa.String(36), sa.ForeignKey("interviews.id", ondelete="CASCADE"), index=True
+    )
+    item: Mapped[str | None] = mapped_column(sa.String(200))  # the sheet row's id
+    bank_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    bank_version: Mapped[str] = mapped_column(sa.String(64))
+    question_id: Mapped[str] = mapped_column(sa.String(64))
+    answer: Mapped[str] = mapped_column(sa.Text)
+    viva_score: Mapped[float] = mapped_column(sa.Float)
+    score: Mapped[float] = mapped_column(sa.Float)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    reviewer: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

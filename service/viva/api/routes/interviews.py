@@ -262,6 +262,29 @@ def skip_question(
     return schemas.SkipResult(skipped=out.skipped, next_question=_current(out.next_question))
 
 
+@router.put(
+    "/{interview_id}/answers/{question_id}/review",
+    response_model=schemas.ReviewOut,
+    responses=responses(401, 403, 404, 409, 422, 429),
+)
+def review_answer(
+    interview_id: str,
+    question_id: str,
+    body: schemas.ReviewIn,
+    service: InterviewsDep,
+    principal: PrincipalDep,
+) -> schemas.ReviewOut:
+    """Override Viva's score of an answer (interviewers and admins). The report then shows
+    both scores; the audit trail keeps both, with who and when; the answer becomes a graded
+    example of its question, so the next answers are graded with it."""
+    iv = _load(service, principal, interview_id)
+    require(is_staff(principal), "only interviewers and admins review grades")
+    require(can_delete(principal, iv), "only the interview's owner or an admin reviews it")
+    who = principal.name or principal.subject or "open"
+    out = service.review(iv.id, question_id, body.score, body.note, who)
+    return schemas.ReviewOut(question_id=question_id, **out.model_dump())
+
+
 @router.get(
     "/{interview_id}/report",
     response_model=schemas.ReportOut,
