@@ -59,7 +59,7 @@ function renderReport(r) {
       { class: "overview__chart" },
       h("h2", { class: "section-title", id: "topics-heading", text: "By topic" }),
       h("div", { id: "topic-chart" }),
-      first ? h("p", { class: "overview__next", dataset: { testid: "study-first" } }, h("strong", { text: "Study next: " }), first.text) : null,
+      first ? h("p", { class: "overview__next", dataset: { testid: "study-first" } }, h("strong", { text: "Start with: " }), first.text) : null,
     ),
   );
   const numbers = new Map((r.questions || []).map((q, i) => [q.question_id, i + 1]));
