@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.web.a11y import assert_accessible
 from tests.web.conftest import http_get, publish_screenshot
 from viva.adapters.banks import load_bank_file
 from viva.domain.models import Bank
@@ -58,6 +59,21 @@ def _wait_for_cards(page: Any, n: int) -> None:
     )
 
 
+def decline_follow_up(page: Any) -> bool:
+    """Skip the follow-up the interviewer asked after the last answer, if it asked one."""
+    page.wait_for_function("() => !document.getElementById('send-button').disabled")
+    asked = page.locator("#transcript .msg--interviewer").last
+    if asked.get_attribute("data-follow-up") != "true" or page.locator("#composer").is_hidden():
+        return False
+    n = page.locator("#transcript .msg__text--declined").count()
+    page.click("#skip-button")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#transcript .msg__text--declined').length === n",
+        arg=n + 1,
+    )
+    return True
+
+
 def test_whole_interview(browser: Any, live_server: str, bank: Bank, artifacts: Path) -> None:
     errors: list[str] = []
     context = browser.new_context(viewport={"width": 1100, "height": 900})
@@ -70,6 +86,7 @@ def test_whole_interview(browser: Any, live_server: str, bank: Bank, artifacts: 
     page.goto(live_server + "/")
     page.wait_for_selector("#view-start:not([hidden]) input[name=bank]")
     assert page.locator("#llm-field").is_hidden(), "no LLM configured: no LLM option"
+    assert_accessible(page, "start")
     page.screenshot(path=str(artifacts / "start.png"), full_page=True)
     page.check(f"input[name=bank][value={bank.id}]")
     page.fill("#question-count", "4")
@@ -109,6 +126,7 @@ def test_whole_interview(browser: Any, live_server: str, bank: Bank, artifacts: 
     for ev in evidence:
         assert good[ev["start"] : ev["end"]] == ev["text"]
         assert ev["text"] in marked
+    decline_follow_up(page)
     expect_progress(page, "Question 2 of 4")
     assert page.evaluate("document.activeElement.id") == "answer"
 
@@ -119,6 +137,7 @@ def test_whole_interview(browser: Any, live_server: str, bank: Bank, artifacts: 
     card2 = page.locator("#transcript [data-testid=grade-card]").nth(1)
     assert card2.locator("[data-testid=grade-score] .score__value").inner_text() == "0%"
     assert "Empty answer" in card2.locator(".flags").inner_text()
+    decline_follow_up(page)
     expect_progress(page, "Question 3 of 4")
 
     # --- reload in the middle: the conversation comes back --------------------------------
@@ -126,7 +145,7 @@ def test_whole_interview(browser: Any, live_server: str, bank: Bank, artifacts: 
     page.wait_for_selector("#view-chat:not([hidden])")
     _wait_for_cards(page, 2)
     expect_progress(page, "Question 3 of 4")
-    assert page.locator("#transcript .msg--interviewer").count() == 3
+    assert page.locator("#transcript .msg--interviewer:not(.msg--followup)").count() == 3
     assert page.locator("#transcript .msg--candidate").nth(0).locator("mark.ev").count() >= 1
 
     # --- 3: off topic ---------------------------------------------------------------------
@@ -136,12 +155,19 @@ def test_whole_interview(browser: Any, live_server: str, bank: Bank, artifacts: 
     card3 = page.locator("#transcript [data-testid=grade-card]").nth(2)
     assert float(card3.locator("[data-testid=grade-score]").get_attribute("data-score")) < 0.3
     # The flags shown are the API's flags (the grader's off-topic call is its own business).
-    graded = api_json(live_server, f"/v1/interviews/{interview_id}")["responses"]
+    responses = api_json(live_server, f"/v1/interviews/{interview_id}")["responses"]
+    graded = [r for r in responses if r["grade"]]  # not the declined follow-ups
     for i, r in enumerate(graded):
         assert page.locator("#transcript [data-testid=grade-card]").nth(i).locator(
             ".flag"
         ).count() == len(r["grade"]["flags"])
+    decline_follow_up(page)
     expect_progress(page, "Question 4 of 4")
+    assert page.locator("#skip-button").inner_text() == "Skip question"
+    # axe on the chat with grade cards; the old page had <li> outside a list (role="log" on
+    # an <ol>), a role not allowed on <ol>, and skipped heading levels.
+    rest = assert_accessible(page, "chat")
+    assert not [v for v in rest if v["id"] in ("heading-order", "aria-allowed-role")], rest
     page.set_viewport_size({"width": 1100, "height": 1350})
     page.evaluate("window.scrollTo(0, document.querySelector('#transcript .msg').offsetTop - 90)")
     shot = artifacts / "chat.png"
@@ -163,6 +189,8 @@ def test_whole_interview(browser: Any, live_server: str, bank: Bank, artifacts: 
 
     report = api_json(live_server, f"/v1/interviews/{interview_id}/report")
     check_report_matches(page, report)
+    rest = assert_accessible(page, "report")
+    assert not [v for v in rest if v["id"] == "heading-order"], rest
     # Only the good answer earns highlights in the report too.
     first = page.locator(f"[data-testid=question-report][data-question-id='{q1}']")
     assert first.locator("mark.ev").count() >= 1
@@ -267,6 +295,7 @@ def test_phone_width(browser: Any, live_server: str, bank: Bank, artifacts: Path
     shot = artifacts / "phone.png"
     page.screenshot(path=str(shot))
     publish_screenshot(shot, "phone.png")
+    decline_follow_up(page)
     page.click("#skip-button")
     page.click("#open-report")
     page.wait_for_selector("#view-report:not([hidden]) [data-testid=overall-score]")
@@ -356,9 +385,18 @@ def test_keyboard_only(browser: Any, live_server: str) -> None:
     page.keyboard.press("Control+Enter")
     _wait_for_cards(page, 1)
     assert page.evaluate("document.activeElement.id") == "answer"
-    page.keyboard.press("Tab")
-    assert page.evaluate(FOCUSED) == {"id": "skip-button", "outline": True}
-    page.keyboard.press("Enter")
+    # Skip a follow-up (if one is asked) and then question 2, from the keyboard.
+    for _ in range(2):
+        page.wait_for_function("() => !document.getElementById('skip-button').disabled")
+        page.keyboard.press("Tab")
+        assert page.evaluate(FOCUSED) == {"id": "skip-button", "outline": True}
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            "() => ['answer', 'open-report'].includes(document.activeElement.id)"
+            " && !document.getElementById('skip-button').disabled"
+        )
+        if page.locator("#finished").is_visible():
+            break
     page.wait_for_selector("#finished:not([hidden])")
     assert page.evaluate("document.activeElement.id") == "open-report"
     page.keyboard.press("Enter")

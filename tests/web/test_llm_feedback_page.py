@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import make_settings, require_browser, serve
+from tests.web.test_interview_page import decline_follow_up
 from viva.core.feedback import LLMReply, LLMReview, ReplyFeedback
 from viva.domain.models import Grade, Question
 
@@ -63,6 +64,9 @@ def test_llm_feedback_is_offered_and_shown(browser: Any, llm_server: str, artifa
     assert page.locator("#llm-field").is_visible()
     assert "stub-llm" in page.locator("#llm-field").inner_text()
     page.check("#llm-feedback")
+    # Exam mode keeps written feedback for the report (it could give the rubric away), so
+    # this runs in practice mode, where feedback follows each answer.
+    page.check("#mode-practice")
     page.fill("#question-count", "2")
     page.click("#start-button")
     page.wait_for_selector("#view-chat:not([hidden])")
@@ -79,13 +83,23 @@ def test_llm_feedback_is_offered_and_shown(browser: Any, llm_server: str, artifa
     assert fb.locator("b").count() == 0
 
     # When the LLM fails the card says so; the rubric grade is still shown.
+    _move_on(page)
     page.fill("#answer", "Dropout randomly zeroes activations during training.")
     page.click("#send-button")
+    page.wait_for_selector("#transcript .grade__note")
+    _move_on(page)
     page.wait_for_selector("#finished:not([hidden])")
     note = page.locator("#transcript .grade__note").first
     assert "the stub LLM timed out" in note.inner_text()
     page.screenshot(path=str(artifacts / "llm-feedback.png"), full_page=True)
     page.close()
+
+
+def _move_on(page: Any) -> None:
+    """Past a follow-up (skipped) and practice's retry offer, to the next question."""
+    decline_follow_up(page)
+    if page.locator("#practice-choice").is_visible():
+        page.click("#next-question")
 
 
 def test_no_llm_no_option(browser: Any, live_server: str) -> None:
