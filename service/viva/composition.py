@@ -132,6 +132,11 @@ class Components:
                 self._built[name] = build()
             return self._built[name]  # type: ignore[return-value]
 
+    def model_loaded(self) -> bool:
+        """Whether the grader (and so the model) is built: the API warms up until it is."""
+        with self._lock:
+            return "grader" in self._built
+
     @property
     def banks(self) -> BankRepository:
         return self._once("banks", lambda: BankRepository(self.settings.rubrics_dir))

@@ -87,7 +87,7 @@ def rubric_check(
 
 
 # Sub-modules add their commands to `app` on import.
-from viva.cli import batch, keys, prompts, serve  # noqa: E402,F401
+from viva.cli import batch, keys, model, prompts, serve  # noqa: E402,F401
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -109,7 +109,7 @@
     window.history.replaceState(window.history.state, "", url);
   })();
 
-  async function api(method, path, body, headers, retried) {
+  async function api(method, path, body, headers, retried, warm = 0) {
     let res;
     const token = credential() || memoryCredential;
     try {
@@ -141,6 +141,14 @@
         keepCredential(given.trim());
         return api(method, path, body, headers, true);
       }
+    }
+    // While the model loads the server answers 503 "warming up": say so, wait, retry.
+    if (res.status === 503 && data && /^warming up/.test(String(data.detail)) && warm < 120) {
+      showError(new ApiError(503, "Warming up", "The grader is loading; this takes a few seconds."));
+      await new Promise((done) => window.setTimeout(done, 1000));
+      const out = await api(method, path, body, headers, retried, warm + 1);
+      if (!warm) $("alert").hidden = true;
+      return out;
     }
     if (!res.ok) {
       let title = `Request failed (${res.status})`;
