@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from viva.adapters.banks import BankRepository
 from viva.adapters.calibration_file import load_calibration
+from viva.app.batching import GradeBatcher
 from viva.app.grading import AdHocLimits, Grading
 from viva.app.interviews import Interviews
 from viva.app.review import Reviewer
@@ -154,6 +155,21 @@ class Components:
         return self._once("grader", build)
 
     @property
+    def batcher(self) -> GradeBatcher | None:
+        """Coalesces concurrent grade calls (API requests) into one model batch."""
+        s = self.settings
+        if s.grade_batch_max <= 1:
+            return None
+        return self._once(
+            "batcher",
+            lambda: GradeBatcher(
+                self.grader.grade_many,
+                max_batch=s.grade_batch_max,
+                max_wait=s.grade_batch_wait_ms / 1000,
+            ),
+        )
+
+    @property
     def judge(self) -> LLMJudge | None:
         return self._once("judge", lambda: build_judge(self.settings))
 
@@ -178,6 +194,7 @@ class Components:
                     alternatives=self.settings.adhoc_max_alternatives,
                     chars=self.settings.adhoc_max_chars,
                 ),
+                batcher=self.batcher,
             ),
         )
 
@@ -189,6 +206,7 @@ class Components:
             self.grader,
             self.reviewer,
             max_answer_chars=self.settings.max_answer_chars,
+            batcher=self.batcher,
         )
 
     def authenticator(self, repo: Repository) -> Authenticator:

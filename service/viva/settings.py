@@ -106,6 +106,18 @@ class Settings(BaseSettings):
         description="characters of rubric text (prompt, reference answer, points, "
         "alternatives) in one ad-hoc question",
     )
+    grade_batch_max: int = Field(
+        default=32,
+        ge=1,
+        le=1024,
+        description="concurrent grade requests coalesced into one model batch (1: no batching)",
+    )
+    grade_batch_wait_ms: float = Field(
+        default=5.0,
+        ge=0,
+        le=1000,
+        description="how long the first request of a batch waits for others to join it",
+    )
     grader_cache_mb: int = Field(
         default=256,
         ge=1,

@@ -103,9 +103,7 @@ def create_app(
             return
         app.state.grading = grading
         app.state.interviews = service
-        log.info(
-            "viva ready: model %s, database %s", service.grader.embedder.name, repo.dialect
-        )
+        log.info("viva ready: model %s, database %s", service.grader.embedder.name, repo.dialect)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
