@@ -60,10 +60,17 @@ def settings(backend: str, data_dir: Path, **kw: object) -> Settings:
     )
 
 
+def warm_answers(answers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """One real answer per question, made unique: grading it embeds the rubric and the graded
+    examples (a one-off per question that a vague answer like "warm up" can skip)."""
+    first = {q: a for q, a in reversed(answers)}
+    return [(q, f"{a} (warm)") for q, a in sorted(first.items())]
+
+
 def warm(grader: Grader, banks: BankRepository, answers: list[tuple[str, str]]) -> None:
     bank = banks.get("keras")
-    qids = sorted({q for q, _ in answers})
-    grader.grade_many([GradeRequest(bank.question(q), "warm up", "keras") for q in qids])
+    for q, a in warm_answers(answers):
+        grader.grade(bank.question(q), a, bank_id="keras", bank_version=bank.version)
 
 
 def grade_many_rate(grader: Grader, banks: BankRepository, answers: list[tuple[str, str]]) -> float:
@@ -106,9 +113,8 @@ def api_run(s: Settings, answers: list[tuple[str, str]], clients: int) -> dict[s
         except OSError:
             time.sleep(0.2)
     try:
-        post(base, {"answer": "warm up", "bank_id": "keras", "question_id": "keras-01"})
-        for q in sorted({q for q, _ in answers}):  # rubric vectors cached, as on a warm server
-            post(base, {"answer": "warm up", "bank_id": "keras", "question_id": q})
+        for q, a in warm_answers(answers):  # rubric and examples cached, as on a warm server
+            post(base, {"answer": a, "bank_id": "keras", "question_id": q})
         bodies = [{"answer": a, "bank_id": "keras", "question_id": q} for q, a in answers]
         t0 = time.perf_counter()
         with ThreadPoolExecutor(clients) as pool:
