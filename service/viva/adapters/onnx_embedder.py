@@ -150,9 +150,14 @@ def build(source: SourceModel, cache_dir: Path, *, force: bool = False) -> Path:
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
         tmp.chmod(0o755)
-        if target.exists():
+        if force and target.exists():
             shutil.rmtree(target)
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            # Another process (a second worker) finished the same build first: use theirs.
+            if not (target / "model.onnx").exists():
+                raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -179,9 +184,6 @@ class OnnxEmbedder:
         self.max_tokens = int(meta["max_tokens"])
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        threads = os.environ.get("VIVA_ONNX_THREADS")
-        if threads:
-            opts.intra_op_num_threads = int(threads)
         self._session = ort.InferenceSession(
             str(folder / "model.onnx"), opts, providers=["CPUExecutionProvider"]
         )
