@@ -15,6 +15,10 @@ per-address limit, raised because every locust client shares 127.0.0.1.
     pip install -e '.[bench]'
     python bench/load.py                          # 10 users, 30 s a phase
     python bench/load.py --users 4 --duration 20  # small machine
+    python bench/load.py --pin                    # server on CPU 0, locust on the others
+
+`--pin` keeps the load generator off the server's core (Linux CPU affinity), so on a small
+machine the flood measures the server, not locust competing with it for the same cores.
 """
 
 from __future__ import annotations
@@ -68,7 +72,7 @@ def make_candidate_keys(database_url: str, n: int) -> list[str]:
         db.dispose()
 
 
-def start_server(data: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(data: Path, port: int, cpus: set[int] | None = None) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
@@ -80,7 +84,8 @@ def start_server(data: Path, port: int) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-c", "from viva.cli.main import main; main()", "serve"]
     cmd += ["--host", "127.0.0.1", "--port", str(port)]
     log = (data / "server.log").open("ab")
-    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    pin = None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
+    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=pin)
 
 
 def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
@@ -212,7 +217,17 @@ def main() -> None:
     ap.add_argument("--flooders", type=int, default=50, help="clients sharing one key")
     ap.add_argument("--duration", type=float, default=30, help="seconds per phase")
     ap.add_argument("--questions", type=int, default=3, help="questions per interview")
+    ap.add_argument(
+        "--pin", action="store_true", help="server on CPU 0, locust on the other CPUs (Linux)"
+    )
     args = ap.parse_args()
+    server_cpus: set[int] | None = None
+    if args.pin:
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            raise SystemExit("--pin needs at least 2 CPUs")
+        server_cpus = {cpus[0]}
+        os.sched_setaffinity(0, set(cpus[1:]))
 
     with tempfile.TemporaryDirectory(prefix="viva-load-") as tmp:
         data = Path(tmp)
@@ -220,11 +235,13 @@ def main() -> None:
         keys = make_candidate_keys(f"sqlite:///{data / 'viva.db'}", args.users + 2)
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        proc = start_server(data, port)
+        proc = start_server(data, port, server_cpus)
         try:
             wait_ready(base, proc)
             print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}")
             print(f"server: viva serve, 1 worker, real model, SQLite, auth on, {base}")
+            if server_cpus is not None:
+                print(f"pinned: server on CPU {server_cpus}, locust on {os.sched_getaffinity(0)}")
             Candidate.questions = args.questions
 
             Candidate.keys = keys[: args.users]

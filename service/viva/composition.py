@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from viva.adapters.banks import BankRepository
@@ -27,6 +28,8 @@ from viva.settings import Settings, get_settings, registered
 
 if TYPE_CHECKING:
     from viva.app.auth import Authenticator
+    from viva.app.human_review import HumanReviews
+    from viva.domain.models import Bank
     from viva.store import Repository
 
 T = TypeVar("T")
@@ -140,7 +143,37 @@ class Components:
 
     @property
     def banks(self) -> BankRepository:
-        return self._once("banks", lambda: BankRepository(self.settings.rubrics_dir))
+        return self._once(
+            "banks", lambda: BankRepository(self.settings.bank_dirs, overlay=self._reviewed)
+        )
+
+    @property
+    def human_reviews(self) -> HumanReviews | None:
+        """The deployment's human reviews (viva.app.human_review); None while its database
+        does not exist yet (a SQLite file never made: nothing was reviewed, none is created)."""
+        with self._lock:
+            if "human_reviews" not in self._built:
+                if not self._database_exists():
+                    return None
+                from viva.app.human_review import HumanReviews
+                from viva.store import open_database
+                from viva.store.reviews import ReviewStore
+
+                db = open_database(self.settings.resolved_database_url)
+                self._built["human_reviews"] = HumanReviews(ReviewStore(db))
+            return self._built["human_reviews"]  # type: ignore[return-value]
+
+    def _database_exists(self) -> bool:
+        url = self.settings.resolved_database_url
+        if not url.startswith("sqlite"):
+            return True
+        path = url.split(":///", 1)[-1]
+        return bool(path) and path != ":memory:" and Path(path).exists()
+
+    def _reviewed(self, bank: Bank) -> Bank:
+        """The bank with this deployment's reviewed answers among its graded examples."""
+        reviews = self.human_reviews
+        return bank if reviews is None else reviews.bank(bank)
 
     @property
     def grader(self) -> Grader:
@@ -200,12 +233,16 @@ class Components:
 
     def interviews(self, repo: Repository) -> Interviews:
         """The interview use case over an open repository (the caller closes it)."""
+        from viva.app.human_review import HumanReviews
+        from viva.store.reviews import ReviewStore
+
         return Interviews(
             repo,
             self.banks,
             self.grader,
             self.reviewer,
             max_answer_chars=self.settings.max_answer_chars,
+            reviews=HumanReviews(ReviewStore(repo.db)),
             batcher=self.batcher,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -53,6 +54,11 @@ class Settings(BaseSettings):
     embedding_device: str = "cpu"
     embedding_batch_size: int = Field(default=64, ge=1, le=4096)
     rubrics_dir: Path = Field(default_factory=lambda: _repo_root() / "rubrics")
+    rubrics_path: str = Field(
+        default="",
+        description="more bank folders, separated like PATH (':' or ';' on Windows); the "
+        "built-in banks in VIVA_RUBRICS_DIR stay available",
+    )
     prompts_dir: Path = Field(default_factory=lambda: _repo_root() / "prompts")
     calibration_file: Path | None = None
 
@@ -184,6 +190,12 @@ class Settings(BaseSettings):
         if v and not v.startswith(("sqlite", "postgresql")):
             raise ValueError("VIVA_DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL")
         return v
+
+    @property
+    def bank_dirs(self) -> list[Path]:
+        """The built-in bank folder first, then each folder of VIVA_RUBRICS_PATH, once each."""
+        extra = [Path(p).expanduser() for p in self.rubrics_path.split(os.pathsep) if p.strip()]
+        return list(dict.fromkeys([self.rubrics_dir, *extra]))
 
     @property
     def resolved_database_url(self) -> str:

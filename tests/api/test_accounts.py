@@ -242,6 +242,51 @@ def test_rate_limits_per_key_and_per_address(tmp_path: Path, database_url: str) 
         assert c.get("/healthz").status_code == 200  # probes are never limited
 
 
+class _CountingKeys:
+    """The key store, counting every lookup: a flood of refused requests must not reach it."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.lookups = inner, 0
+
+    def get(self, key_id: str) -> Any:
+        self.lookups += 1
+        return self.inner.get(key_id)
+
+    def any(self) -> bool:
+        self.lookups += 1
+        return bool(self.inner.any())
+
+
+def test_a_flood_over_the_limit_never_reaches_the_key_store(
+    tmp_path: Path, database_url: str
+) -> None:
+    keys = make_keys(database_url, ("candidate", "cat"))
+    s = make_settings(
+        tmp_path, database_url, rate_limit_candidate="3/minute", rate_limit_ip="40/minute"
+    )
+    with serve(s) as c:
+        auth = c.app.state.gate.auth  # type: ignore[attr-defined]
+        spy = auth.keys = _CountingKeys(auth.keys)
+        for _ in range(3):
+            assert c.get("/v1/banks", headers=bearer(keys["cat"])).status_code == 200
+        assert spy.lookups == 2  # any key at all? once; this key, once: then known for seconds
+        for i in range(30):
+            r = c.get("/v1/banks", headers={**bearer(keys["cat"]), "X-Request-ID": f"f-{i}"})
+            body = assert_problem(r, 429, "rate limit", "key")
+            assert 1 <= int(r.headers["retry-after"]) <= 60
+            assert body["instance"] == "/v1/banks" and body["request_id"] == f"f-{i}"
+            assert r.headers["x-request-id"] == f"f-{i}"
+        assert spy.lookups == 2
+        # Unknown tokens are charged to the address; once it is spent, they never reach it.
+        for _ in range(20):
+            c.get("/v1/banks", headers=bearer("viva_0123456789ab_" + "n" * 43))
+        before = spy.lookups
+        for _ in range(20):
+            r = c.get("/v1/banks", headers=bearer("viva_0123456789ab_" + "n" * 43))
+            assert_problem(r, 429, "address")
+        assert spy.lookups == before
+
+
 def test_open_local_mode_has_no_limits_and_no_keys(tmp_path: Path) -> None:
     s = make_settings(tmp_path, None, rate_limit_ip="2/minute")
     with serve(s) as c:

@@ -1,4 +1,4 @@
-"""Graded examples on plain arrays: the scale line and the pull of close examples."""
+"""Graded examples on plain arrays: the pull of close examples, and the grader using it."""
 
 from __future__ import annotations
 
@@ -12,29 +12,6 @@ from viva.core.grader import Grader
 from viva.domain.models import GradedExample
 
 
-def test_scale_stretches_a_compressed_grader_onto_the_human_range() -> None:
-    raw = [0.30, 0.35, 0.45, 0.60, 0.65, 0.70, 0.33, 0.62]
-    human = [0.0, 0.1, 0.4, 0.85, 0.9, 1.0, 0.05, 0.9]
-    s = anchors.fit_scale(raw, human)
-    assert s.slope > 1.5
-    assert s(0.3) < 0.15 and s(0.68) > 0.85
-    assert all(0.0 <= s(x) <= 1.0 for x in (0.0, 0.5, 1.0))
-
-
-def test_scale_leaves_scores_alone_without_enough_or_sensible_examples() -> None:
-    assert anchors.fit_scale([0.2, 0.8], [0.0, 1.0]) == anchors.Scale()
-    assert anchors.fit_scale([0.5, 0.5, 0.5], [0.0, 0.5, 1.0]) == anchors.Scale()
-    backwards = anchors.fit_scale([0.2, 0.5, 0.8], [1.0, 0.5, 0.0])
-    assert backwards == anchors.Scale()
-
-
-def test_few_examples_move_the_scale_less_than_many() -> None:
-    raw, human = [0.3, 0.5, 0.7], [0.0, 0.5, 1.0]
-    few = anchors.fit_scale(raw, human)
-    many = anchors.fit_scale(raw * 4, human * 4)
-    assert 1.0 < few.slope < many.slope < 2.5 + 1e-9
-
-
 def test_close_examples_pull_and_far_ones_do_not() -> None:
     assert anchors.neighbour_pull([0.5, 0.8], [0.0, 1.0]) is None  # same topic is not enough
     near_copy = anchors.neighbour_pull([0.99, 0.75], [0.0, 1.0])
@@ -42,8 +19,8 @@ def test_close_examples_pull_and_far_ones_do_not() -> None:
     assert near_copy.nearest == 0
     mid = anchors.neighbour_pull([0.9, 0.3], [0.0, 1.0])
     assert mid is not None and 0 < mid.weight < 1 and mid.target == 0.0
-    assert anchors.anchored(0.6, anchors.Scale(), mid) < 0.6
-    assert anchors.anchored(0.6, anchors.Scale(), None) == 0.6
+    assert anchors.anchored(0.6, mid) < 0.6
+    assert anchors.anchored(0.6, None) == 0.6  # no close example: the score is left alone
 
 
 def test_grader_anchors_scores_and_keeps_points_consistent() -> None:

@@ -167,8 +167,8 @@ def test_migrations_are_idempotent_and_tracked(database_url: str) -> None:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
         tables = set(sa.inspect(conn).get_table_names())
     db.dispose()
-    assert version == "0003"
-    assert {"interviews", "responses", "api_keys"} <= tables
+    assert version == "0005"
+    assert {"interviews", "responses", "api_keys", "reviews"} <= tables
 
 
 def _alembic(db: Database) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,25 +99,56 @@ def bank_files(paths: Iterable[Path]) -> list[Path]:
 
 
 class BankRepository:
-    """All banks in a directory, loaded and validated once."""
+    """Every bank in one or more folders, loaded and validated; `reload` swaps in a fresh set
+    only when all of it is valid, so a bad edit never takes banks away from a running server.
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self._banks: dict[str, Bank] = {}
-        for f in bank_files([directory]):
+    `overlay` adds what a deployment learned to a bank as `get` returns it for grading (the
+    graded examples from human review, viva.app.human_review); `all` lists the files as written.
+    """
+
+    def __init__(
+        self,
+        directories: Path | Sequence[Path],
+        *,
+        overlay: Callable[[Bank], Bank] | None = None,
+    ) -> None:
+        self.directories = [directories] if isinstance(directories, Path) else list(directories)
+        self.overlay = overlay
+        self._banks: dict[str, Bank] = self._load()
+
+    @property
+    def directory(self) -> Path:
+        return self.directories[0]
+
+    def _load(self) -> dict[str, Bank]:
+        banks: dict[str, Bank] = {}
+        where: dict[str, Path] = {}
+        for f in bank_files(self.directories):
             bank = load_bank_file(f)
-            if bank.id in self._banks:
-                raise BankValidationError(f"{f}: bank id {bank.id!r} is defined twice")
-            self._banks[bank.id] = bank
+            if bank.id in banks:
+                raise BankValidationError(
+                    f"{f}: bank id {bank.id!r} is defined twice (also in {where[bank.id]}); "
+                    "a folder adds banks, it does not replace them: give it another id"
+                )
+            banks[bank.id] = bank
+            where[bank.id] = f
+        return banks
 
-    def get(self, bank_id: str) -> Bank:
+    def reload(self) -> list[Bank]:
+        """Read every folder again; raises BankValidationError and keeps the old banks when
+        any file is invalid."""
+        self._banks = self._load()  # one assignment: readers see the old set or the new one
+        return self.all()
+
+    def get(self, bank_id: str, *, overlay: bool = True) -> Bank:
+        """The bank as graded (`overlay=False`: as its file says, e.g. to snapshot it)."""
         try:
-            return self._banks[bank_id]
+            bank = self._banks[bank_id]
         except KeyError:
             known = ", ".join(sorted(self._banks)) or "none"
-            raise BankNotFoundError(
-                f"no question bank {bank_id!r} in {self.directory} (known: {known})"
-            ) from None
+            raise BankNotFoundError(f"no question bank {bank_id!r} (known: {known})") from None
+        return self.overlay(bank) if overlay and self.overlay is not None else bank
 
     def all(self) -> list[Bank]:
-        return [self._banks[k] for k in sorted(self._banks)]
+        banks = self._banks
+        return [banks[k] for k in sorted(banks)]

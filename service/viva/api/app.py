@@ -24,7 +24,7 @@ from viva.api.auth import Gate
 from viva.api.headers import HtmlSecurityHeaders
 from viva.api.observe import METRICS_CONTENT_TYPE, Metrics, Observe
 from viva.api.queue import GradingQueue
-from viva.api.routes import banks, grade, health, interviews, privacy
+from viva.api.routes import banks, grade, health, history, interviews, privacy
 from viva.app import retention
 from viva.app.interviews import Interviews
 from viva.app.quota import Quotas
@@ -139,8 +139,9 @@ def create_app(
     auth.install(app)
     app.add_middleware(problems.BodyLimit, limit=s.max_body_bytes)
     app.add_middleware(HtmlSecurityHeaders)
+    app.add_middleware(auth.EdgeLimits)  # 429s before routing, the database or argon2
     app.add_middleware(Observe, metrics=metrics)  # outermost: sees every request and error
-    for module in (health, banks, interviews, grade, privacy):
+    for module in (health, banks, history, interviews, grade, privacy):
         app.include_router(module.router)
     if s.metrics_enabled:
         app.add_api_route("/metrics", _metrics_endpoint, methods=["GET"], include_in_schema=False)
@@ -151,7 +152,7 @@ def create_app(
 
 def _server_paths(s: Settings) -> list[str]:
     """Directories whose names must not reach a client in an error message."""
-    paths = [s.rubrics_dir, s.prompts_dir, s.data_dir, Path.cwd(), Path(sys.prefix)]
+    paths = [*s.bank_dirs, s.prompts_dir, s.data_dir, Path.cwd(), Path(sys.prefix)]
     if s.calibration_file is not None:
         paths.append(s.calibration_file)
     out = {str(p) for p in paths} | {str(p.resolve()) for p in paths}

@@ -4,25 +4,35 @@ Every `/v1` route depends on `get_principal`: in open local mode (no key, no adm
 no trusted proxy, VIVA_AUTH_REQUIRED off) it returns the open principal and limits nothing;
 otherwise the caller needs `Authorization: Bearer KEY` (an API key or a candidate link token)
 or an identity header from a trusted proxy, and each address and key is rate limited.
+
+The limits are enforced first by `EdgeLimits`, a plain ASGI middleware that runs before routing:
+it charges the address and, for a bearer token verified in the last few seconds, its key, and
+answers an over-limit request itself, without the database, argon2 or FastAPI. A flood of
+rejected requests thus costs a hash and a dictionary lookup each. Whatever it cannot decide (a
+token not seen lately, a proxy identity) goes on to `get_principal`, which authenticates and
+charges the key there.
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+import json
 import math
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from viva.api.deps import STARTING
-from viva.api.problems import problem
-from viva.app.auth import OPEN, Authenticator, Principal, can_see
+from viva.api.observe import current_request_id
+from viva.api.problems import PROBLEM_JSON, problem
+from viva.app.auth import OPEN, Authenticator, Principal, can_see, fingerprint
 from viva.errors import (
     AuthenticationError,
     InterviewNotFoundError,
@@ -64,15 +74,25 @@ class RateLimits:
         }
         self.per_ip = parse(settings.rate_limit_ip)
 
-    def hit(self, item: RateLimitItem, who: str) -> None:
+    def check(self, item: RateLimitItem, who: str) -> RateLimitedError | None:
+        """Charge one request to `who`; the error to answer when over the limit."""
         if self._limiter.hit(item, who):
-            return
+            return None
         reset = self._limiter.get_window_stats(item, who).reset_time
         retry = max(1, math.ceil(reset - time.time()))
-        raise RateLimitedError(
+        return RateLimitedError(
             f"rate limit {item} exceeded for this {who.split(':', 1)[0]}; retry in {retry} s",
             retry_after=retry,
         )
+
+    def hit(self, item: RateLimitItem, who: str) -> None:
+        if (err := self.check(item, who)) is not None:
+            raise err
+
+
+# Set in the ASGI scope's state by EdgeLimits: the address was charged, and (when the bearer
+# token was recognised) the principal whose key was charged too.
+_EDGE = "viva_edge"
 
 
 class Gate:
@@ -93,9 +113,8 @@ class Gate:
             return False
         return any(addr in net for net in self._nets)
 
-    def _client_ip(self, request: Request, peer: str) -> str:
+    def _client_ip(self, forwarded: str, peer: str) -> str:
         """Behind a trusted proxy, the address it saw (the last X-Forwarded-For hop)."""
-        forwarded = request.headers.get("x-forwarded-for", "")
         if forwarded and self._trusted(peer):
             return forwarded.split(",")[-1].strip() or peer
         return peer
@@ -104,18 +123,43 @@ class Gate:
         on = self.settings.rate_limits
         return auth_on if on is None else on
 
+    def _key_limit(self, p: Principal) -> tuple[RateLimitItem, str]:
+        who = p.limit_key if p.via != "link" else f"link:{p.interview_id}"
+        return self._limits.by_role[p.role], f"key:{who}"
+
+    def admit(
+        self, peer: str, forwarded: str, token: str | None
+    ) -> tuple[RateLimitedError | None, dict[str, Any] | None]:
+        """The edge's check, on raw header values: (over-limit error or None, what it settled,
+        for `principal` to skip). Touches no database: a token counts against its key only when
+        `Authenticator.cached` knows it; else `principal` charges it after authenticating."""
+        auth_on = self.auth.enabled()
+        if not self._limited(auth_on):
+            return None, None
+        ip = self._client_ip(forwarded, peer)
+        if (err := self._limits.check(self._limits.per_ip, f"address:{ip}")) is not None:
+            return err, None
+        p = self.auth.cached(fingerprint(token)) if auth_on and token else None
+        if p is not None and (err := self._limits.check(*self._key_limit(p))) is not None:
+            return err, None
+        return None, {"address": True, "principal": p}
+
     def principal(self, request: Request) -> Principal:
+        edge: dict[str, Any] = request.scope.get("state", {}).get(_EDGE) or {}
         auth_on = self.auth.enabled()
         limited = self._limited(auth_on)
         peer = request.client.host if request.client else ""
-        if limited:
-            self._limits.hit(self._limits.per_ip, f"address:{self._client_ip(request, peer)}")
+        if limited and not edge.get("address"):
+            forwarded = request.headers.get("x-forwarded-for", "")
+            self._limits.hit(self._limits.per_ip, f"address:{self._client_ip(forwarded, peer)}")
         if not auth_on:
             return OPEN
+        settled: Principal | None = edge.get("principal")
+        if settled is not None:
+            return settled  # authenticated lately, and its key already charged at the edge
         p = self._identify(request, peer)
         if limited:
-            who = p.limit_key if p.via != "link" else f"link:{p.interview_id}"
-            self._limits.hit(self._limits.by_role[p.role], f"key:{who}")
+            self._limits.hit(*self._key_limit(p))
         return p
 
     def _identify(self, request: Request, peer: str) -> Principal:
@@ -134,6 +178,56 @@ class Gate:
             "this server needs an API key: send `Authorization: Bearer KEY` "
             "(`viva keys create` makes one) or a candidate link token"
         )
+
+
+class EdgeLimits:
+    """Rate limits before routing: an over-limit `/v1` request is answered here with a 429
+    problem, from a body template, without the database or the FastAPI stack (see the module
+    docstring). Within the limits, the request goes on with what was checked in its scope."""
+
+    _HEAD = b'{"type":"urn:viva:problem:too-many-requests","title":"Too many requests",'
+    _HEAD += b'"status":429,"detail":'
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        gate: Gate | None = getattr(scope["app"].state, "gate", None)
+        if gate is None:  # starting: the route answers 503
+            await self.app(scope, receive, send)
+            return
+        auth, forwarded = b"", b""
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                auth = value
+            elif name == b"x-forwarded-for":
+                forwarded = value
+        scheme, _, token = auth.decode("latin-1").partition(" ")
+        bearer = token.strip() if scheme.lower() == "bearer" else ""
+        client = scope.get("client")
+        peer = client[0] if client else ""
+        err, settled = gate.admit(peer, forwarded.decode("latin-1"), bearer or None)
+        if err is None:
+            if settled is not None:
+                scope.setdefault("state", {})[_EDGE] = settled
+            await self.app(scope, receive, send)
+            return
+        body = self._HEAD + json.dumps(str(err)).encode()
+        body += b',"instance":' + json.dumps(scope.get("path", "")).encode()
+        rid = current_request_id()
+        if rid:
+            body += b',"request_id":' + json.dumps(rid).encode()
+        body += b"}"
+        headers = [
+            (b"content-type", PROBLEM_JSON.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"retry-after", str(err.retry_after).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 429, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 def get_principal(request: Request) -> Principal:

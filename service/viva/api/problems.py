@@ -177,7 +177,12 @@ def _pydantic_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method some route fully matches at this path, for a 405's Allow header."""
+    """Every method some route fully matches at this path, for a 405's Allow header. A route
+    written for exactly this path (`/v1/banks/reload`) speaks for it alone: a parameter route
+    that also matches (`/v1/banks/{bank_id}`) would only answer that no such bank exists."""
+    documented = request.app.openapi().get("paths", {}).get(request.scope.get("path", ""))
+    if documented:  # a path with no parameters, as the schema lists it
+        return ", ".join(sorted(m.upper() for m in documented))
     routes = request.app.router.routes
     allowed = [
         m

@@ -66,6 +66,7 @@ class BankSummary(BaseModel):
     description: str
     language: str
     topics: list[str]
+    topic_names: dict[str, str] = Field(default_factory=dict, description="slug -> display name")
     question_count: int
 
 
@@ -116,6 +117,17 @@ class CreateInterview(_Request):
         description="Interviewers and admins: make it for a candidate. The reply's "
         "`candidate_link` token (shown once) is the only credential that can answer it.",
     )
+    mode: Literal["exam", "practice"] = Field(
+        default="exam",
+        description='"practice": after each grade the model answer and the missed points, and '
+        'one retry per question (implies reveal "practice"). "exam": as an interview.',
+    )
+    time_limit_s: int | None = Field(
+        default=None,
+        ge=10,
+        le=3600,
+        description="Seconds per question; an answer after it is marked over time, not refused.",
+    )
 
 
 class CurrentQuestion(QuestionOut):
@@ -137,6 +149,27 @@ class ResponseOut(BaseModel):
     answer: str | None
     grade: Grade | None
     created_at: datetime
+    kind: Literal["answer", "retry", "follow_up"] = "answer"
+    parent_id: str | None = Field(default=None, description="A retry's or follow-up's question.")
+    time_taken_s: float | None = None
+
+
+class FollowUpOut(BaseModel):
+    id: str = Field(description="Answer it by POSTing to .../answers with this `question_id`.")
+    prompt: str
+    parent_id: str
+    point_ids: list[str] = Field(description="The missed points it probes.")
+
+
+class MissedPoint(BaseModel):
+    id: str
+    text: str
+
+
+class PracticeOut(BaseModel):
+    reference_answer: str
+    missed: list[MissedPoint]
+    can_retry: bool
 
 
 class InterviewCreated(BaseModel):
@@ -153,6 +186,8 @@ class InterviewCreated(BaseModel):
     reveal: Literal["practice", "exam", "never"] = Field(
         default="exam", description="This interview's policy for revealing reference answers."
     )
+    mode: Literal["exam", "practice"] = "exam"
+    time_limit_s: int | None = None
     candidate_link: str | None = Field(
         default=None,
         description="Only in the reply that creates an interview with `candidate_link`: the "
@@ -165,6 +200,9 @@ class InterviewOut(InterviewCreated):
     responses: list[ResponseOut]
     updated_at: datetime
     completed_at: datetime | None
+    follow_up: FollowUpOut | None = Field(
+        default=None, description="The follow-up waiting for an answer (or a skip), if any."
+    )
 
 
 class SubmitAnswer(_Request):
@@ -173,24 +211,94 @@ class SubmitAnswer(_Request):
         json_schema_extra={"examples": [{"question_id": "keras-01", "answer": SAMPLE_ANSWER}]},
     )
 
-    question_id: str = Field(min_length=1, max_length=64)
+    question_id: str = Field(
+        min_length=1, max_length=70, description="The current question's id or a follow-up's."
+    )
     answer: str = Field(description="Free text; at most VIVA_MAX_ANSWER_CHARS characters.")
+    retry: bool = Field(
+        default=False,
+        description="Practice mode: a second try at the question just graded (once each).",
+    )
 
 
 class SkipQuestion(_Request):
     question_id: str | None = Field(
-        default=None, max_length=64, description="Defaults to the current question."
+        default=None,
+        max_length=70,
+        description="Defaults to the current question; a pending follow-up is skipped by its id.",
     )
 
 
 class AnswerResult(BaseModel):
     grade: Grade
     next_question: CurrentQuestion | None
+    follow_up: FollowUpOut | None = Field(
+        default=None,
+        description="Asked after an answer that missed key points; optional: answering the next "
+        "question instead declines it.",
+    )
+    practice: PracticeOut | None = Field(default=None, description="Practice mode only.")
+    time_taken_s: float = Field(default=0.0, description="Seconds since the question was served.")
+
+
+class InterviewSummary(BaseModel):
+    id: str
+    bank_id: str
+    bank_title: str
+    created_at: datetime
+    status: Literal["in_progress", "completed"]
+    mode: Literal["exam", "practice"]
+    overall: float | None = Field(description="The report's score; null while in progress.")
+    answered: int
+    total: int
+
+
+class InterviewList(BaseModel):
+    items: list[InterviewSummary]
+    next_cursor: str | None
+
+
+class ProgressPoint(BaseModel):
+    interview_id: str
+    at: datetime
+    score: float
+
+
+class TopicProgress(BaseModel):
+    topic: str
+    name: str
+    points: list[ProgressPoint]
+
+
+class ProgressOut(BaseModel):
+    bank_id: str
+    topics: list[TopicProgress]
 
 
 class SkipResult(BaseModel):
     skipped: str
     next_question: CurrentQuestion | None
+
+
+class ReviewIn(_Request):
+    """A person's score for a graded answer, on Viva's 0-1 scale, and why."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"score": 0.4, "note": "names dropout but not why"}]},
+    )
+
+    score: float = Field(ge=0, le=1, allow_inf_nan=False)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ReviewOut(BaseModel):
+    question_id: str
+    score: float = Field(description="The reviewer's score; the report uses it.")
+    viva_score: float = Field(description="Viva's score, kept in the grade and the audit trail.")
+    note: str | None
+    reviewer: str
+    reviewed_at: datetime
 
 
 # --- stateless grading -------------------------------------------------------------------

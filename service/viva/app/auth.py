@@ -16,13 +16,14 @@ import hashlib
 import hmac
 import secrets
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cachetools import LRUCache
+from cachetools import LRUCache, TTLCache
 
 from viva.errors import AuthenticationError, InvalidInputError, NotFoundError
 
@@ -41,6 +42,11 @@ _KEY_ID_HEX = 12
 # OWASP's argon2id minimum (19 MiB, t=2, p=1): keys are 256 random bits, so the hash guards a
 # stolen database, not a weak secret; verified keys are cached, so the cost is paid once.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+# How long a verified credential is trusted without asking the database again. Revoking in this
+# process (`Keys.revoke`) forgets it at once; `viva keys revoke` from another process takes
+# effect within this many seconds.
+PRINCIPAL_TTL_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -114,8 +120,12 @@ def link_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _fingerprint(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def fingerprint(token: str) -> str:
+    """What caches and rate limits key a bearer token on (never the token itself)."""
+    return hashlib.sha256(token.strip().encode()).hexdigest()
+
+
+_authenticators: weakref.WeakSet[Authenticator] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -149,6 +159,8 @@ class Keys:
         if record is None:
             raise NotFoundError(f"no key {key_id!r}; `viva keys list` shows them")
         self.store.revoke(key_id)
+        for auth in list(_authenticators):
+            auth.forget(key_id)
         revoked = self.store.get(key_id)
         assert revoked is not None
         return revoked
@@ -174,14 +186,17 @@ class Authenticator:
     ) -> None:
         self.keys = keys
         self.find_link = find_link
-        self._admin = _fingerprint(admin_key) if admin_key else None
+        self._admin = fingerprint(admin_key) if admin_key else None
         self._configured = required or proxy or admin_key is not None
         self.proxy = proxy
         self._proxy_admins = _split_csv(proxy_admins)
         self._proxy_interviewers = _split_csv(proxy_interviewers)
         self._verified: LRUCache[str, str] = LRUCache(maxsize=4096)  # fingerprint -> key id
+        # fingerprint -> who: no database lookup for PRINCIPAL_TTL_S after a credential passed
+        self._principals: TTLCache[str, Principal] = TTLCache(maxsize=4096, ttl=PRINCIPAL_TTL_S)
         self._lock = threading.Lock()
         self._keys_exist = False
+        _authenticators.add(self)
 
     def enabled(self) -> bool:
         """On when configured, or once any key was ever created (one small query per request
@@ -190,8 +205,33 @@ class Authenticator:
             self._keys_exist = self.keys.any()
         return self._configured or self._keys_exist
 
+    def cached(self, fp: str) -> Principal | None:
+        """The principal a token with this fingerprint was verified as, if still fresh: the rate
+        limiter's fast path, which never touches the database."""
+        with self._lock:
+            return self._principals.get(fp)
+
+    def forget(self, key_id: str) -> None:
+        """Drop a revoked key's cached principal, so revocation in this process is immediate."""
+        subject = f"key:{key_id}"
+        with self._lock:
+            for fp in [fp for fp, p in self._principals.items() if p.subject == subject]:
+                self._principals.pop(fp, None)
+            for fp in [fp for fp, kid in self._verified.items() if kid == key_id]:
+                self._verified.pop(fp, None)
+
     def bearer(self, token: str) -> Principal:
         token = token.strip()
+        fp = fingerprint(token)
+        found = self.cached(fp)
+        if found is not None:
+            return found
+        p = self._bearer(token, fp)
+        with self._lock:
+            self._principals[fp] = p
+        return p
+
+    def _bearer(self, token: str, fp: str) -> Principal:
         if token.startswith(LINK_PREFIX):
             interview_id = self.find_link(link_hash(token))
             if interview_id is None:
@@ -199,7 +239,6 @@ class Authenticator:
             return Principal(
                 role="candidate", via="link", subject=None, name="link", interview_id=interview_id
             )
-        fp = _fingerprint(token)
         if self._admin is not None and hmac.compare_digest(fp, self._admin):
             return Principal(role="admin", via="admin_key", subject="admin-key", name="admin key")
         record = self._key(token, fp)
@@ -212,7 +251,7 @@ class Authenticator:
         if not token.startswith(KEY_PREFIX) or len(token) < len(KEY_PREFIX) + _KEY_ID_HEX + 2:
             return None
         key_id = token[len(KEY_PREFIX) : len(KEY_PREFIX) + _KEY_ID_HEX]
-        record = self.keys.get(key_id)  # every request: revocation takes effect at once
+        record = self.keys.get(key_id)  # once per PRINCIPAL_TTL_S: revocation is seen then
         if record is None:
             return None
         with self._lock:

@@ -222,7 +222,14 @@ def candidate_reports(rows: Sequence[GradedRow], bank: Bank) -> list[Report]:
                 )
             )
         graded = [q for q in qrs if q.status != "error"]
-        report = build_report(graded, bank_id=bank.id, bank_version=bank.version, candidate=cand)
+        report = build_report(
+            graded,
+            bank_id=bank.id,
+            bank_version=bank.version,
+            candidate=cand,
+            topic_names={t: bank.topic_name(t) for t in bank.topics},
+            questions={q.id: q for q in bank.questions},
+        )
         errors = [q for q in qrs if q.status == "error"]
         if errors:
             report = report.model_copy(update={"questions": [*report.questions, *errors]})

@@ -77,13 +77,18 @@ def redact_report(r: Report) -> Report:
         )
         for q in r.questions
     ]
-    # Strengths, gaps and study hints quote rubric points; keep only the question ids.
+    # Gaps and study hints say rubric points short; keep only the question ids and links.
     return r.model_copy(
         update={
             "questions": questions,
             "strengths": sorted({s.split(":", 1)[0] for s in r.strengths}),
             "gaps": sorted({s.split(":", 1)[0] for s in r.gaps}),
-            "study_next": [s.split(":", 1)[0] for s in r.study_next],
+            "study_next": [
+                s.model_copy(update={"text": f"Study question {s.question_id} again"})
+                for s in r.study_next
+            ],
+            "misconceptions": [m.model_copy(update={"in_fact": ""}) for m in r.misconceptions],
+            "topics": [t.model_copy(update={"study": []}) for t in r.topics],
         }
     )
 

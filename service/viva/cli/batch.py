@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from viva.adapters.answer_files import (
+    READER_SUFFIXES,
     READERS,
     WRITERS,
     ReportWriter,
@@ -20,11 +21,19 @@ from viva.adapters.answer_files import (
     StreamWriter,
     Writer,
     Written,
+    count_rows,
     iter_rows,
     parse_delimiter,
     scan_rows,
     writer_for,
 )
+from viva.adapters.answer_files.platforms import (
+    IMPORT_FORMATS,
+    ColumnOptions,
+    detect_format,
+)
+from viva.adapters.answer_files.registry import known_formats
+from viva.adapters.answer_files.tables import header_of, is_xlsx
 from viva.cli.main import app, err, handle_errors
 from viva.errors import InvalidInputError
 
@@ -89,7 +98,13 @@ EXIT_CODES = (
 @app.command(epilog=EXIT_CODES)
 @handle_errors
 def grade(
-    answers: Annotated[Path, typer.Argument(help="JSONL or CSV with question_id and answer.")],
+    answers: Annotated[
+        Path,
+        typer.Argument(
+            help="JSONL or CSV with question_id and answer, or a response sheet (CSV/XLSX) from "
+            "Google or Microsoft Forms, Moodle or Canvas."
+        ),
+    ],
     bank: Annotated[str, typer.Option("--bank", "-b", help="Question bank id.")] = "keras",
     output: Annotated[
         Path | None,
@@ -109,7 +124,8 @@ def grade(
         typer.Option(
             "--format",
             metavar="NAME",
-            help=f"Input format: {' | '.join(READERS)} (default: by the file's suffix).",
+            help=f"Input format: {' | '.join([*READERS, *IMPORT_FORMATS])} (default: by the "
+            "file's suffix and header).",
         ),
     ] = None,
     output_format: Annotated[
@@ -136,6 +152,39 @@ def grade(
             "ids it does not have yet.",
         ),
     ] = False,
+    maps: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar='"TITLE=ID"',
+            help='Confirm which bank question a sheet\'s column asks: "Column title=keras-05" '
+            "(Canvas: its question id may stand for the title; '=-': not a question). "
+            "Repeatable.",
+        ),
+    ] = None,
+    wide: Annotated[
+        bool,
+        typer.Option("--wide", help="One respondent per row, one column per question."),
+    ] = False,
+    id_col: Annotated[
+        str | None, typer.Option("--id-col", metavar="COLUMN", help="Column with row ids.")
+    ] = None,
+    candidate_col: Annotated[
+        str | None,
+        typer.Option("--candidate-col", metavar="COLUMN", help="Column naming the candidate."),
+    ] = None,
+    question_col: Annotated[
+        str | None,
+        typer.Option(
+            "--question-col",
+            metavar="COLUMN",
+            help="Long sheets: column with the question id or wording.",
+        ),
+    ] = None,
+    answer_col: Annotated[
+        str | None,
+        typer.Option("--answer-col", metavar="COLUMN", help="Long sheets: column with answers."),
+    ] = None,
 ) -> None:
     """Grade a file of answers against a question bank.
 
@@ -154,7 +203,16 @@ def grade(
     parts = get_components()
     settings = parts.settings
     the_bank = parts.banks.get(bank)
-    total = scan_rows(answers, input_format, delimiter=sep)  # unusable input stops here
+    options = ColumnOptions(id_col, candidate_col, question_col, answer_col)
+    sheet = import_format(answers, input_format, sep, options, wide)
+    columns: list[str] = []  # pass-through fields, for a CSV output's columns
+    if sheet is None:
+        total = scan_rows(answers, input_format, delimiter=sep, columns=columns)
+        source = lambda: iter_rows(answers, input_format, delimiter=sep)  # noqa: E731
+    else:
+        plan = _plan(answers, sheet, the_bank, parts.grader.embedder, maps, options, sep)
+        total = count_rows(plan.rows(), answers, columns)  # unusable input stops here
+        source = plan.rows
     if llm and not settings.llm_enabled:
         raise InvalidInputError(
             "--llm needs an LLM: set VIVA_LLM_BASE_URL and VIVA_LLM_MODEL (see README)"
@@ -166,14 +224,14 @@ def grade(
         done = writer.written(output)
         if done.rows:
             typer.echo(f"resuming: {done.rows} rows already in {output}")
-    rows = skip_written(iter_rows(answers, input_format, delimiter=sep), done.ids)
+    rows = skip_written(source(), done.ids)
     graded, failed = done.rows, done.failed
     errors: list[str] = []  # the first few, shown at the end; the rest are counted
     table: list[Any] = []  # only without --output: the terminal summary lists every row
     with ExitStack() as stack:
         sink = spool = None
         if isinstance(writer, StreamWriter) and output is not None:
-            sink = stack.enter_context(writer.open(output, append=resume))
+            sink = stack.enter_context(writer.open(output, append=resume, columns=columns))
         elif output is not None:
             spool = stack.enter_context(Spool())
         advance = stack.enter_context(_progress(total, "grading"))
@@ -216,6 +274,121 @@ def grade(
     if failed:
         err(f"{failed} of {graded} rows failed")
         raise typer.Exit(1)
+
+
+@app.command(epilog="Exit codes: 0 written; 2 unusable input or arguments.")
+@handle_errors
+def gradebook(
+    grades: Annotated[Path, typer.Argument(help="What `viva grade -o` wrote: .jsonl, or .csv.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV to write.")],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            metavar="KIND",
+            help="summary (one row per candidate, a column per question) | moodle (grade "
+            "import CSV) | canvas (gradebook CSV).",
+        ),
+    ] = "summary",
+    points: Annotated[
+        float,
+        typer.Option("--points", min=0.0, help="The points a full score is worth."),
+    ] = 100.0,
+    item: Annotated[
+        str,
+        typer.Option("--item", help="The grade item (Moodle) or assignment (Canvas) column."),
+    ] = "Viva",
+) -> None:
+    """Per-candidate grades from a graded run: a summary, or a gradebook Moodle or Canvas imports.
+
+    A candidate's grade is the mean score over every question in the run (unanswered and
+    failed ones count as 0) times --points.
+    """
+    from viva.adapters.answer_files.gradebooks import GRADEBOOKS, read_graded, write_gradebook
+    from viva.app.gradebook import totals
+
+    if to not in GRADEBOOKS:
+        raise InvalidInputError(f"--to takes {', '.join(GRADEBOOKS)}, not {to!r}")
+    if not grades.is_file():
+        raise InvalidInputError(f"{grades}: no such file")
+    _check_output(grades, output)
+    result = totals(read_graded(grades))
+    if not result.candidates:
+        raise InvalidInputError(f"{grades}: no graded rows")
+    write_gradebook(output, to, result, points, item)
+    typer.echo(
+        f"{len(result.candidates)} candidates, {len(result.questions)} questions, "
+        f"out of {points:g} points → {output}"
+    )
+
+
+def _plan(
+    answers: Path,
+    fmt: str,
+    bank: Any,
+    embedder: Any,
+    maps: list[str] | None,
+    options: ColumnOptions,
+    sep: str | None,
+) -> Any:
+    """The sheet's questions matched to the bank; the table is shown, and a match that needs
+    confirming stops the run (exit 2) with the `--map` flags that would confirm it."""
+    from viva.app.importing import plan_import, unconfirmed_message
+
+    plan = plan_import(
+        answers, fmt, bank, embedder, maps=maps or (), options=options, delimiter=sep
+    )
+    _print_matches(plan, fmt)
+    if not plan.confirmed:
+        what = "value" if not plan.layout.wide else "column"
+        raise InvalidInputError(unconfirmed_message(plan.matches, what))
+    return plan
+
+
+def _print_matches(plan: Any, fmt: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    what = "question column" if plan.layout.wide else "question value"
+    table = Table(title=f"{plan.path.name} read as {fmt}: {what}s → bank questions")
+    for col in ("column" if plan.layout.wide else "value", "question", "similarity", "how", ""):
+        table.add_column(col)
+    for m in plan.matches:
+        sim = "" if m.similarity is None else f"{m.similarity:.2f}"
+        how = {"id": "bank id", "map": "--map", "similarity": "matched"}[m.how]
+        note = "needs --map: " + m.problem if m.problem else ""
+        shown = m.title if m.text == m.title else f"{m.title} ({m.text})"
+        table.add_row(shown, m.question_id or "—", sim, how, note)
+    Console(stderr=True, width=max(100, Console().width)).print(table)
+
+
+def import_format(
+    path: Path, name: str | None, sep: str | None, options: ColumnOptions, wide: bool
+) -> str | None:
+    """The importer a file needs (None: the plain JSONL/CSV readers): `--wide`, a `--format`
+    naming one, column options, an .xlsx, or a CSV header a platform writes."""
+    if wide:
+        if name not in (None, "wide"):
+            raise InvalidInputError(f"--wide and --format {name} disagree; give one of them")
+        return "wide"
+    if name is not None:
+        if name.lower() in IMPORT_FORMATS:
+            return name.lower()
+        if name.lower() not in READERS:
+            raise InvalidInputError(
+                f"unknown input format {name!r}; {known_formats(READERS, READER_SUFFIXES)}, "
+                f"{', '.join(IMPORT_FORMATS)} (.xlsx)"
+            )
+        return "long" if options.given() and name.lower() == "csv" else None
+    if options.given():
+        return "long"
+    if is_xlsx(path):
+        return detect_format(header_of(path)) or "long"
+    if path.suffix.lower() == ".zip":
+        return "moodle"  # an assignment's submissions
+    if path.suffix.lower() in (".csv", ".tsv", ".txt") and path.is_file():
+        return detect_format(header_of(path, sep))
+    return None
 
 
 def _print_summary(graded: list[Any], bank: Any) -> None:

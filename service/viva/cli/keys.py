@@ -70,7 +70,7 @@ def keys_list() -> None:
 def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="The id `viva keys list` shows.")],
 ) -> None:
-    """Revoke a key; it stops working at once, on every server using this database."""
+    """Revoke a key; servers using this database refuse it within 5 s."""
     from viva.app.auth import Keys
     from viva.store.keys import KeyStore
 

@@ -8,10 +8,33 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+import typer.core
 from pydantic import ValidationError
 
+from viva import __version__
 from viva.errors import VivaError
 from viva.settings import setting_errors
+
+
+def _plain_help() -> None:
+    """Help in the usual Unix style: no `<bool>` after a flag, `ANSWERS` rather than
+    `{answers}` in the usage line (typer 0.2x's own spellings)."""
+    option, argument = typer.core.TyperOption, typer.core.TyperArgument
+    shown_type = option.display_type_rich
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        return None if self.is_flag else shown_type(self, ctx)
+
+    def usage_name(self: Any) -> str:
+        name = self.metavar or self.name.upper()
+        name = name if self.required else f"[{name}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+    option.display_type_rich = display_type_rich  # type: ignore[method-assign]
+    argument._usage_display_name = usage_name  # type: ignore[method-assign]
+
+
+_plain_help()
 
 app = typer.Typer(
     name="viva",
@@ -20,6 +43,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"viva {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Viva: explainable rubric grading for mock interviews."""
+
+
 rubric_app = typer.Typer(help="Question banks: validate and inspect.", no_args_is_help=True)
 app.add_typer(rubric_app, name="rubric")
 
@@ -59,6 +102,7 @@ def rubric_check(
 ) -> None:
     """Validate question banks; errors name the file, the question and the field."""
     from viva.adapters.banks import bank_files, load_bank_file
+    from viva.core.wording import counted
     from viva.settings import get_settings
 
     targets = paths or [get_settings().rubrics_dir]
@@ -78,16 +122,21 @@ def rubric_check(
             continue
         n_points = sum(len(q.points) for q in bank.questions)
         typer.echo(
-            f"ok  {f}: bank {bank.id} v{bank.version}, {len(bank.questions)} questions, "
-            f"{n_points} points"
+            f"ok  {f}: bank {bank.id} v{bank.version}, "
+            f"{counted(len(bank.questions), 'question')}, {counted(n_points, 'point')}"
         )
+        from viva.core.authoring import warnings
+
+        for q in bank.questions:
+            for w in warnings(q):
+                typer.echo(f"warn {f}: question {w.question_id}: {w.message}")
     if failed:
-        err(f"{failed} of {len(files)} bank file(s) invalid")
+        err(f"{failed} of {counted(len(files), 'bank file')} invalid")
         raise typer.Exit(1)
 
 
 # Sub-modules add their commands to `app` on import.
-from viva.cli import batch, keys, model, prompts, serve  # noqa: E402,F401
+from viva.cli import authoring, batch, keys, model, prompts, review, serve  # noqa: E402,F401
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -180,12 +180,10 @@ class GradeFeatures:
 
 @dataclass(frozen=True)
 class _Anchors:
-    """A question's graded examples as the grader uses them (cached per question and
-    calibration, since the examples' raw scores depend on the calibration)."""
+    """A question's graded examples as the grader uses them (cached per question)."""
 
     vecs: FloatArray  # (examples, dim); zero rows for examples with nothing to embed
     scores: list[float]
-    scale: anchors.Scale
 
 
 def is_off_topic(f: GradeFeatures, cal: Calibration) -> bool:
@@ -259,9 +257,7 @@ class Grader:
         self._rubric_cache: BoundedCache[tuple[str, ...], _RubricTokens] = BoundedCache(
             4096, share["rubrics"]
         )
-        self._anchor_cache: BoundedCache[tuple[str, str], _Anchors] = BoundedCache(
-            1024, share["anchors"]
-        )
+        self._anchor_cache: BoundedCache[str, _Anchors] = BoundedCache(1024, share["anchors"])
         self._link_cache: BoundedCache[str, dict[str, str]] = BoundedCache(4096, share["links"])
         self._model_lock = threading.Lock()
 
@@ -609,14 +605,13 @@ class Grader:
 
     # --- anchors ----------------------------------------------------------------------
 
-    def _anchors(self, q: Question, cal: Calibration) -> _Anchors:
-        key = (question_fingerprint(q), cal.id)
+    def _anchors(self, q: Question) -> _Anchors:
+        key = question_fingerprint(q)
         cached = self._anchor_cache.get(key)
         if cached is not None:
             return cached
         bare = q.model_copy(update={"examples": ()})
         feats = self.features_many([GradeRequest(bare, ex.answer) for ex in q.examples])
-        raws = [scoring.score(self.from_features(ef, cal, anchor=False).points) for ef in feats]
         dim = next((len(ef.answer_vec) for ef in feats if ef.answer_vec is not None), 1)
         vecs = np.stack(
             [
@@ -624,8 +619,7 @@ class Grader:
                 for ef in feats
             ]
         )
-        human = [ex.score for ex in q.examples]
-        built = _Anchors(vecs, human, anchors.fit_scale(raws, human))
+        built = _Anchors(vecs, [ex.score for ex in q.examples])
         self._anchor_cache.put(key, built)
         return built
 
@@ -637,15 +631,15 @@ class Grader:
         points: list[PointResult],
         misconceptions: list[MisconceptionResult],
     ) -> tuple[list[PointResult], list[MisconceptionResult], Anchoring]:
-        """Moves the grade onto the question's human scale. Coverages move with the score (one
+        """Pulls the grade toward close graded examples. Coverages move with the score (one
         ratio for all), so the points covered, the score and its label keep agreeing; the
         unanchored score stays in `anchoring.raw_score`."""
         q = f.request.question
-        data = self._anchors(q, cal)
+        data = self._anchors(q)
         cap = coverage_cap(f, cal) or 1.0  # anchoring never lifts a capped answer
         assert f.answer_vec is not None
         pull = anchors.neighbour_pull(list(data.vecs @ f.answer_vec), data.scores)
-        target = anchors.anchored(raw, data.scale, pull)
+        target = anchors.anchored(raw, pull)
         ratio = target / raw
         points = [
             p.model_copy(update={"coverage": c, "embedding_coverage": c})
@@ -674,8 +668,6 @@ class Grader:
         anchoring = Anchoring(
             examples=len(q.examples),
             raw_score=raw,
-            slope=round(data.scale.slope, scoring.ROUND),
-            intercept=round(data.scale.intercept, scoring.ROUND),
             nearest=nearest,
         )
         return points, misconceptions, anchoring

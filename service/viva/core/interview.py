@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from viva.core.wording import counted
 from viva.domain.models import Bank, Question
 from viva.errors import ConflictError, InvalidInputError
 
@@ -64,8 +65,8 @@ def choose_questions(
             raise InvalidInputError("question_count must be at least 1")
         if question_count > len(chosen):
             raise InvalidInputError(
-                f"question_count is {question_count} but only {len(chosen)} question(s) match "
-                f"in bank {bank.id!r}"
+                f"question_count is {question_count} but bank {bank.id!r} has only "
+                f"{counted(len(chosen), 'question')} that match"
             )
         chosen = chosen[:question_count]
     return tuple(chosen)
@@ -112,7 +113,8 @@ class InterviewState:
         cur = self.current
         if cur is None:
             raise ConflictError(
-                f"the interview is completed ({self.total} of {self.total} questions done); "
+                f"the interview is completed ({self.total} of "
+                f"{counted(self.total, 'question')} done); "
                 "fetch its report instead"
             )
         if question_id is None or question_id == cur:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import (
@@ -46,6 +47,7 @@ class RubricPoint(_Strict):
     alternatives: tuple[str, ...] = ()
     followups: tuple[str, ...] = ()  # questions that probe this point when an answer misses it
     learn: tuple[str, ...] = ()  # documentation URLs to study this point
+    draft: bool = False  # drafted by a tool (e.g. an LLM's alternatives): a person checks it
 
     @field_validator("learn")
     @classmethod
@@ -70,6 +72,7 @@ class Misconception(_Strict):
     text: str = Field(min_length=3)
     penalty: float = Field(default=0.1, gt=0, le=1)
     contradicts: str | None = None  # the id of the point this claim denies, if any
+    draft: bool = False  # drafted by a tool: a person checks it, then removes the flag
 
 
 # --- graded examples (anchors) --------------------------------------------------------------
@@ -177,6 +180,11 @@ class Question(_Strict):
         return self
 
 
+def topic_words(topic: str) -> str:
+    """A topic slug in words ("model-api" -> "Model api"), when the bank names it not."""
+    return topic.replace("-", " ").replace("_", " ").capitalize()
+
+
 class Bank(_Strict):
     id: str = Slug
     title: str = Field(min_length=1)
@@ -188,7 +196,7 @@ class Bank(_Strict):
 
     def topic_name(self, topic: str) -> str:
         """What a person reads for a topic: the bank's name for it, else the slug in words."""
-        return self.topic_names.get(topic) or topic.replace("-", " ").replace("_", " ").capitalize()
+        return self.topic_names.get(topic) or topic_words(topic)
 
     @model_validator(mode="after")
     def _unique_question_ids(self) -> Bank:
@@ -302,8 +310,9 @@ class Anchoring(_Strict):
 
     examples: int
     raw_score: float  # before anchoring: the weighted point coverage alone
-    slope: float
-    intercept: float
+    # Grades stored while a per-question scale line was fitted still carry it; new ones do not.
+    slope: float | None = None
+    intercept: float | None = None
     nearest: NearestExample | None = None
 
 
@@ -345,6 +354,37 @@ class Grade(_Strict):
 AnswerStatus = Literal["answered", "skipped", "unanswered", "error"]
 
 
+class Attempt(_Strict):
+    """One try at a question (practice mode keeps the first answer and the retry)."""
+
+    answer: str
+    grade: Grade
+    time_taken_s: float | None = None
+
+
+class FollowUpReport(_Strict):
+    """The follow-up asked after an answer that missed points, and what it earned."""
+
+    id: str
+    prompt: str
+    point_ids: list[str]
+    status: Literal["answered", "skipped", "unanswered"]
+    answer: str | None = None
+    grade: Grade | None = None
+    earned: list[str] = []  # point ids the follow-up covered that the answer had not
+
+
+class HumanReview(_Strict):
+    """A person's score for a graded answer. The grade keeps Viva's score; the report uses
+    this one, and the audit trail keeps both (see viva.app.human_review)."""
+
+    score: float = Field(ge=0, le=1, allow_inf_nan=False)
+    viva_score: float
+    note: str | None = None
+    reviewer: str
+    reviewed_at: datetime
+
+
 class QuestionReport(_Strict):
     question_id: str
     prompt: str
@@ -352,12 +392,22 @@ class QuestionReport(_Strict):
     difficulty: Difficulty
     status: AnswerStatus
     answer: str | None = None
-    grade: Grade | None = None
+    grade: Grade | None = None  # with a follow-up: the better coverage of the two, per point
     reference_answer: str = ""
     error: str | None = None
+    topic_name: str = ""
+    attempts: list[Attempt] = []  # practice: every try, first first; `answer`/`grade`: the best
+    improvement: float | None = None  # the retry's score minus the first try's
+    follow_up: FollowUpReport | None = None
+    time_taken_s: float | None = None
+    over_time: bool = False  # answered after the interview's time limit per question
+    review: HumanReview | None = None  # a person's override; the grade keeps Viva's score
 
     @property
     def score(self) -> float:
+        """The reviewer's score when a person overrode Viva's, else Viva's."""
+        if self.review is not None:
+            return self.review.score
         return self.grade.score if self.grade else 0.0
 
 
@@ -366,11 +416,29 @@ class TopicScore(_Strict):
     score: float
     answered: int
     total: int
+    name: str = ""  # display name ("Model API")
+    verdict: str = ""  # one line
+    did_well: list[str] = []  # the candidate's own words that earned points
+    study: list[str] = []  # missed points and skipped questions, in plain words
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def label(self) -> scoring.Label:
         return scoring.label(self.score)
+
+
+class StudyItem(_Strict):
+    text: str
+    question_id: str | None = None
+    learn: list[str] = []  # documentation URLs from the bank
+
+
+class MisconceptionNote(_Strict):
+    """ "You said …; in fact …": a wrong claim the candidate made, and what is true instead."""
+
+    question_id: str
+    said: str  # the candidate's words
+    in_fact: str
 
 
 class Report(_Strict):
@@ -384,7 +452,8 @@ class Report(_Strict):
     questions: list[QuestionReport]
     strengths: list[str]
     gaps: list[str]
-    study_next: list[str]
+    study_next: list[StudyItem]
+    misconceptions: list[MisconceptionNote] = []
     flags: list[str] = []
     model: str | None = None
     grader_version: str | None = None

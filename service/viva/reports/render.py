@@ -40,34 +40,74 @@ _env.filters["pct"] = pct
 _MD = _md_env.from_string(
     """# Viva report{% if r.candidate %}: {{ r.candidate }}{% endif %}
 
-**Overall: {{ r.overall | pct }}** — bank `{{ r.bank_id }}` v{{ r.bank_version }}\
+**Overall: {{ r.overall | pct }} ({{ r.label }})** — bank `{{ r.bank_id }}` v{{ r.bank_version }}\
 {% if r.model %}, model `{{ r.model }}`{% endif %}\
 {% if r.grader_version %}, grader `{{ r.grader_version }}`{% endif %}
 
 
-| Topic | Score | Answered |
-|---|---|---|
+| Topic | Score | Answered | Verdict |
+|---|---|---|---|
 {% for t in r.topics %}
-| {{ t.topic }} | {{ t.score | pct }} | {{ t.answered }}/{{ t.total }} |
+| {{ t.name or t.topic }} | {{ t.score | pct }} | {{ t.answered }}/{{ t.total }} \
+| {{ t.verdict | q }} |
 {% endfor %}
 
 {% if r.study_next %}
+**Start with:** {{ r.study_next[0].text | q }}
+
 ## What to study next
 {% for s in r.study_next %}
-- {{ s }}
+- {{ s.text | q }}
+{% for u in s.learn %}
+  - Read: <{{ u }}>
+{% endfor %}
 {% endfor %}
 
 {% endif %}
+{% if r.misconceptions %}
+## Misconceptions
+{% for m in r.misconceptions %}
+- You said “{{ m.said | q }}”{% if m.in_fact %}; in fact {{ m.in_fact | q }}{% endif %}.
+{% endfor %}
+
+{% endif %}
+{% for t in r.topics if t.did_well %}
+{% if loop.first %}
+## What you did well
+{% endif %}
+- **{{ t.name or t.topic }}:** {{ t.did_well | join(" ") }}
+{% if loop.last %}
+
+{% endif %}
+{% endfor %}
 ## Questions
 {% for it in r.questions %}
 
-### {{ it.question_id }} ({{ it.topic }}, {{ it.difficulty }}) — \
-{% if it.grade %}{{ it.grade.score | pct }}{% else %}{{ it.status }}{% endif %}
+### {{ it.question_id }} ({{ it.topic_name or it.topic }}, {{ it.difficulty }}) — \
+{% if it.grade %}{{ it.grade.score | pct }} ({{ it.grade.label }})\
+{% else %}{{ it.status }}{% endif %}
 
 > {{ it.prompt | q }}
 
+{% if it.review %}
+**Reviewed:** {{ it.review.score | pct }} by {{ it.review.reviewer }} \
+(Viva: {{ it.review.viva_score | pct }}){% if it.review.note %}. {{ it.review.note }}{% endif %}
+
+{% endif %}
 {% if it.error %}
 **Error:** {{ it.error }}
+
+{% endif %}
+{% if it.time_taken_s is not none %}
+_Time taken: {{ it.time_taken_s | round(1) }} s\
+{% if it.over_time %} (over the time limit){% endif %}_
+
+{% endif %}
+{% if it.attempts %}
+**Tries:** {% for a in it.attempts %}{{ a.grade.score | pct }}{% if not loop.last %} → {% endif %}\
+{% endfor %}{% if it.improvement is not none %} \
+({{ "%+d" | format((it.improvement * 100) | round | int) }} points; the better one counts)\
+{% endif %}
 
 {% endif %}
 {% if it.answer is not none %}
@@ -82,7 +122,8 @@ _MD = _md_env.from_string(
 {% for p in it.grade.points %}
 - {% if p.covered %}✅{% elif p.coverage >= PARTIAL %}◐{% else %}❌{% endif %} \
 **{{ p.id }}** ({{ p.coverage | pct }}, weight {{ p.weight | round(2) }}): {{ p.text }}\
-{% if p.evidence %} — _“{{ p.evidence.text | q }}”_{% endif %}
+{% if p.evidence %} — _“{{ p.evidence.text | q }}”_{% endif %}\
+{% if it.follow_up and p.id in it.follow_up.earned %} _(from the follow-up)_{% endif %}
 
 {% endfor %}
 {% for m in it.grade.misconceptions if m.triggered %}
@@ -96,6 +137,15 @@ _MD = _md_env.from_string(
 {% if it.grade.feedback.tip %} Tip: {{ it.grade.feedback.tip }}{% endif %}
 
 {% endif %}
+{% endif %}
+{% if it.follow_up %}
+
+**Follow-up:** {{ it.follow_up.prompt | q }} — \
+{% if it.follow_up.status == "answered" %}“{{ it.follow_up.answer | q }}”\
+{% if it.follow_up.earned %} (earned {{ it.follow_up.earned | join(", ") }}){% endif %}\
+{% else %}_{{ it.follow_up.status }}_{% endif %}
+
+
 {% endif %}
 {% if it.reference_answer %}
 
@@ -149,37 +199,60 @@ _HTML = _env.from_string(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }}</title>
 <style>
+*{box-sizing:border-box}
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2430;
-max-width:60rem;margin:2rem auto;padding:0 1rem}
+max-width:60rem;margin:2rem auto;padding:0 1rem;overflow-wrap:anywhere}
 h1{font-size:1.6rem}h2{margin-top:2.5rem;border-bottom:2px solid #e3e7ee;padding-bottom:.3rem}
-table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #d6dbe4;padding:.25rem .6rem;
-text-align:left}.score{font-weight:700}.q{border:1px solid #e3e7ee;border-radius:8px;
+.wide{overflow-x:auto}table{border-collapse:collapse;margin:.5rem 0;width:100%}
+td,th{border:1px solid #d6dbe4;padding:.25rem .6rem;text-align:left;vertical-align:top}
+.score{font-weight:700}.q{border:1px solid #e3e7ee;border-radius:8px;
 padding:.8rem 1rem;margin:1rem 0}.prompt{font-weight:600}.answer{white-space:pre-wrap;
 background:#f6f8fb;padding:.5rem .7rem;border-radius:6px}mark{background:#d9f5dd;padding:0 .1em}
 .ok{color:#17692a}.miss{color:#a32121}.flag{display:inline-block;background:#fff1d6;
 color:#7a4b00;border-radius:4px;padding:0 .4em;margin-right:.3em;font-size:.85em}
 .meta{color:#5b6575;font-size:.85em}details{margin-top:.4rem}
-.bar{display:inline-block;height:.6em;background:#3b6fd8;border-radius:3px;vertical-align:middle}
+.track{display:block;position:relative;height:.6em;background:#eef1f6;border-radius:3px;
+min-width:4rem}.bar{display:block;height:100%;background:#3b6fd8;border-radius:3px}
+ul{padding-left:1.2rem}
+@media (max-width:40rem){body{margin:1rem auto;padding:0 .6rem;font-size:14px}
+td,th{padding:.2rem .35rem}.q{padding:.6rem}h1{font-size:1.3rem}}
 @media print{body{margin:0}.q{break-inside:avoid}}
 </style></head><body>
 <h1>{{ title }}</h1>
 {% for r in reports %}
 <section>
-<h2>{{ r.candidate or "Candidate" }} — <span class="score">{{ r.overall | pct }}</span></h2>
+<h2>{{ r.candidate or "Candidate" }} — <span class="score">{{ r.overall | pct }}</span>
+({{ r.label }})</h2>
+{% if r.study_next %}<p><strong>Start with:</strong> {{ r.study_next[0].text }}</p>{% endif %}
 <p class="meta">Bank {{ r.bank_id }} v{{ r.bank_version }}{% if r.model %} · model {{ r.model }}
 {% endif %}{% if r.grader_version %} · {{ r.grader_version }}{% endif %}</p>
-<table><tr><th>Topic</th><th>Score</th><th></th><th>Answered</th></tr>
-{% for t in r.topics %}<tr><td>{{ t.topic }}</td><td>{{ t.score | pct }}</td>
-<td><span class="bar" style="width:{{ (t.score * 120) | round(0) }}px"></span></td>
-<td>{{ t.answered }}/{{ t.total }}</td></tr>{% endfor %}
-</table>
+<div class="wide"><table><tr><th>Topic</th><th>Score</th><th>Verdict</th></tr>
+{% for t in r.topics %}<tr><td>{{ t.name or t.topic }}<br><span class="meta">{{ t.answered }} of
+{{ t.total }} answered</span></td><td>{{ t.score | pct }} ({{ t.label }})
+<span class="track"><span class="bar" style="width:{{ (t.score * 100) | round(0) }}%"></span>
+</span></td><td>{{ t.verdict }}</td></tr>{% endfor %}
+</table></div>
+<p class="meta">Labels: needs work below 40%, partial from 40%, strong from 75%.</p>
 {% if r.study_next %}<h3>What to study next</h3><ul>
-{% for s in r.study_next %}<li>{{ s }}</li>{% endfor %}</ul>{% endif %}
+{% for s in r.study_next %}<li>{{ s.text }}{% if s.learn %}<ul>{% for u in s.learn %}
+<li><a href="{{ u }}">{{ u }}</a></li>{% endfor %}</ul>{% endif %}</li>{% endfor %}</ul>{% endif %}
+{% if r.misconceptions %}<h3>Misconceptions</h3><ul>
+{% for m in r.misconceptions %}<li>You said “{{ m.said }}”{% if m.in_fact %}; in fact
+{{ m.in_fact }}{% endif %}.</li>{% endfor %}</ul>{% endif %}
+{% for t in r.topics if t.did_well %}{% if loop.first %}<h3>What you did well</h3><ul>{% endif %}
+<li><strong>{{ t.name or t.topic }}:</strong> {{ t.did_well | join(" ") }}</li>
+{% if loop.last %}</ul>{% endif %}{% endfor %}
 {% for it in r.questions %}
 <div class="q"><div class="prompt">{{ it.question_id }} · {{ it.prompt }}</div>
-<div class="meta">{{ it.topic }} · {{ it.difficulty }} ·
-{% if it.grade %}<span class="score">{{ it.grade.score | pct }}</span>
-{% else %}{{ it.status }}{% endif %}</div>
+<div class="meta">{{ it.topic_name or it.topic }} · {{ it.difficulty }} ·
+{% if it.grade %}<span class="score">{{ it.grade.score | pct }}</span> ({{ it.grade.label }})
+{% else %}{{ it.status }}{% endif %}{% if it.time_taken_s is not none %} ·
+{{ it.time_taken_s | round(1) }} s{% if it.over_time %} (over the limit){% endif %}{% endif %}</div>
+{% if it.review %}<p class="meta">Reviewed: <strong>{{ it.review.score | pct }}</strong> by
+{{ it.review.reviewer }} (Viva: {{ it.review.viva_score | pct }}){% if it.review.note %}.
+{{ it.review.note }}{% endif %}</p>{% endif %}
+{% if it.attempts %}<p class="meta">Tries: {% for a in it.attempts %}{{ a.grade.score | pct }}
+{% if not loop.last %} → {% endif %}{% endfor %}; the better one counts.</p>{% endif %}
 {% if it.error %}<p class="miss">Error: {{ it.error }}</p>{% endif %}
 {% if it.answer is not none %}<div class="answer">{% for text, hit in highlight(it.answer,
 evidence(it.grade)) %}{% if hit %}<mark>{{ text }}</mark>{% else %}{{ text }}{% endif %}{% endfor %}
@@ -188,7 +261,8 @@ evidence(it.grade)) %}{% if hit %}<mark>{{ text }}</mark>{% else %}{{ text }}{% 
 {% for f in it.grade.flags %}<span class="flag">{{ f }}</span>{% endfor %}
 <ul>{% for p in it.grade.points %}
 <li class="{{ 'ok' if p.covered else 'miss' }}">{{ '✔' if p.covered else '✘' }}
-{{ p.text }} <span class="meta">({{ p.coverage | pct }})</span>
+{{ p.text }} <span class="meta">({{ p.coverage | pct }}{% if it.follow_up and p.id in
+it.follow_up.earned %}, from the follow-up{% endif %})</span>
 {% if p.evidence and p.covered %}<div class="meta">“{{ p.evidence.text }}”</div>{% endif %}
 </li>{% endfor %}
 {% for m in it.grade.misconceptions if m.triggered %}<li class="miss">⚠ {{ m.text }}
@@ -196,6 +270,9 @@ evidence(it.grade)) %}{% if hit %}<mark>{{ text }}</mark>{% else %}{{ text }}{% 
 {% if it.grade.feedback %}<p><strong>Feedback:</strong> {{ it.grade.feedback.good | join(" ") }}
 {{ it.grade.feedback.add | join(" ") }} {{ it.grade.feedback.tip }}</p>{% endif %}
 {% endif %}
+{% if it.follow_up %}<p><strong>Follow-up:</strong> {{ it.follow_up.prompt }} —
+{% if it.follow_up.status == "answered" %}“{{ it.follow_up.answer }}”{% else %}
+<em>{{ it.follow_up.status }}</em>{% endif %}</p>{% endif %}
 {% if it.reference_answer %}<details><summary>Reference answer</summary>
 <p>{{ it.reference_answer }}</p></details>{% endif %}
 </div>

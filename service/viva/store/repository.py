@@ -30,6 +30,14 @@ class ResponseRecord:
     request_hash: str
     response_body: dict[str, Any]
     created_at: datetime
+    kind: str = "answer"  # "answer", "retry" or "follow_up"
+    parent_id: str | None = None  # the question a retry or follow-up belongs to
+    time_taken_s: float | None = None
+
+    @property
+    def question(self) -> str:
+        """The interview question this response is about (a retry's or follow-up's parent)."""
+        return self.parent_id or self.question_id
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,13 @@ class InterviewRecord:
     owner: str | None = None  # the subject of whoever created it; None: open mode
     has_link: bool = False  # made for a candidate: only the link's holder answers
     reveal: str | None = None  # the interview's reveal policy; None: the server's
+    mode: str = "exam"  # or "practice"
+    time_limit_s: int | None = None
+
+    @property
+    def answers(self) -> list[ResponseRecord]:
+        """One response per interview question (answer or skip): no retries, no follow-ups."""
+        return [r for r in self.responses if r.kind == "answer"]
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -55,7 +70,7 @@ class InterviewRecord:
     @property
     def state(self) -> InterviewState:
         return InterviewState.of(
-            self.question_ids, {r.question_id: r.outcome for r in self.responses}
+            self.question_ids, {r.question_id: r.outcome for r in self.answers}
         )
 
     @property
@@ -111,9 +126,13 @@ class Repository:
         owner: str | None = None,
         link_hash: str | None = None,
         reveal: str | None = None,
+        mode: str = "exam",
+        time_limit_s: int | None = None,
     ) -> InterviewRecord:
         now = utcnow()
         values = {
+            "mode": mode,
+            "time_limit_s": time_limit_s,
             "owner": owner,
             "link_hash": link_hash,
             "reveal": reveal,
@@ -141,28 +160,49 @@ class Repository:
                 raise InterviewNotFoundError(f"no interview {interview_id!r}")
             rows = (
                 conn.execute(
-                    sa.select(R).where(R.c.interview_id == interview_id).order_by(R.c.position)
+                    sa.select(R)
+                    .where(R.c.interview_id == interview_id)
+                    .order_by(R.c.position, R.c.id)
                 )
                 .mappings()
                 .all()
             )
-        responses = [_response(r) for r in rows]
-        return InterviewRecord(
-            id=row["id"],
-            bank_id=row["bank_id"],
-            bank_version=row["bank_version"],
-            candidate=row["candidate"],
-            feedback=row["feedback"],
-            seed=int(row["seed"]),
-            question_ids=tuple(row["question_ids"]),
-            questions=tuple(Question.model_validate(q) for q in row["questions"]),
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            responses=responses,
-            owner=row["owner"],
-            has_link=row["link_hash"] is not None,
-            reveal=row["reveal"],
-        )
+        return _interview(row, [_response(r) for r in rows])
+
+    def list_interviews(
+        self,
+        *,
+        owner: str | None,
+        all_owners: bool,
+        limit: int,
+        before: tuple[datetime, str] | None,
+    ) -> list[InterviewRecord]:
+        """Newest first: `owner`'s interviews (every one with `all_owners`), after a cursor
+        (the `(created_at, id)` of the last one already listed)."""
+        q = sa.select(IV).order_by(IV.c.created_at.desc(), IV.c.id.desc()).limit(limit)
+        if not all_owners:
+            q = q.where(IV.c.owner == owner) if owner is not None else q.where(sa.false())
+        if before is not None:
+            at, last = before
+            q = q.where(
+                sa.or_(IV.c.created_at < at, sa.and_(IV.c.created_at == at, IV.c.id < last))
+            )
+        with self.db.read() as conn:
+            rows = conn.execute(q).mappings().all()
+            ids = [r["id"] for r in rows]
+            resp = (
+                conn.execute(
+                    sa.select(R).where(R.c.interview_id.in_(ids)).order_by(R.c.position, R.c.id)
+                )
+                .mappings()
+                .all()
+                if ids
+                else []
+            )
+        by_iv: dict[str, list[ResponseRecord]] = {i: [] for i in ids}
+        for r in resp:
+            by_iv[r["interview_id"]].append(_response(r))
+        return [_interview(row, by_iv[row["id"]]) for row in rows]
 
     def interview_by_link(self, link_hash: str) -> str | None:
         """The id of the interview whose candidate link hashes to `link_hash`."""
@@ -235,13 +275,16 @@ class Repository:
         idempotency_key: str | None,
         request_hash: str,
         response_body: dict[str, Any],
+        kind: str = "answer",
+        parent_id: str | None = None,
+        time_taken_s: float | None = None,
     ) -> StoredResponse:
         """Store one response, once. A unique-constraint violation means another request for
         the same question (or the same idempotency key) won the race: `created` is False and
         `record` is the winner's row when the key matches, else None.
         """
         now = utcnow()
-        position = interview.question_ids.index(question_id)
+        position = interview.question_ids.index(parent_id or question_id)
         try:
             with self.db.write() as conn:
                 conn.execute(
@@ -256,6 +299,9 @@ class Repository:
                         request_hash=request_hash,
                         response_body=response_body,
                         created_at=now,
+                        kind=kind,
+                        parent_id=parent_id,
+                        time_taken_s=time_taken_s,
                     )
                 )
                 conn.execute(IV.update().where(IV.c.id == interview.id).values(updated_at=now))
@@ -272,6 +318,9 @@ class Repository:
             request_hash=request_hash,
             response_body=response_body,
             created_at=now,
+            kind=kind,
+            parent_id=parent_id,
+            time_taken_s=time_taken_s,
         )
         return StoredResponse(created=True, record=rec)
 
@@ -295,4 +344,28 @@ def _response(row: Any) -> ResponseRecord:
         request_hash=row["request_hash"],
         response_body=row["response_body"],
         created_at=row["created_at"],
+        kind=row["kind"],
+        parent_id=row["parent_id"],
+        time_taken_s=row["time_taken_s"],
+    )
+
+
+def _interview(row: Any, responses: list[ResponseRecord]) -> InterviewRecord:
+    return InterviewRecord(
+        id=row["id"],
+        bank_id=row["bank_id"],
+        bank_version=row["bank_version"],
+        candidate=row["candidate"],
+        feedback=row["feedback"],
+        seed=int(row["seed"]),
+        question_ids=tuple(row["question_ids"]),
+        questions=tuple(Question.model_validate(q) for q in row["questions"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        responses=responses,
+        owner=row["owner"],
+        has_link=row["link_hash"] is not None,
+        reveal=row["reveal"],
+        mode=row["mode"],
+        time_limit_s=row["time_limit_s"],
     )

@@ -65,6 +65,9 @@ class InterviewRow(Base):
     link_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True, unique=True)
     # When reference answers and rubric texts reach the candidate; NULL: the server default.
     reveal: Mapped[str | None] = mapped_column(sa.String(16))
+    # "exam" (the default) or "practice": a retry per question, the model answer after each.
+    mode: Mapped[str] = mapped_column(sa.String(16), server_default="exam")
+    time_limit_s: Mapped[int | None] = mapped_column(sa.Integer)  # per question; NULL: none
 
 
 class ResponseRow(Base):
@@ -89,6 +92,10 @@ class ResponseRow(Base):
     request_hash: Mapped[str] = mapped_column(sa.String(64))
     response_body: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # "answer", "retry" (question_id `<id>~r1`) or "follow_up" (`<id>~f1`); see 0004.
+    kind: Mapped[str] = mapped_column(sa.String(16), server_default="answer")
+    parent_id: Mapped[str | None] = mapped_column(sa.String(64))  # a retry's or follow-up's
+    time_taken_s: Mapped[float | None] = mapped_column(sa.Float)  # from when it was served
 
 
 class ApiKeyRow(Base):
@@ -102,3 +109,31 @@ class ApiKeyRow(Base):
     hash: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReviewRow(Base):
+    """A person's score for one graded answer: the audit trail of overrides, append-only.
+
+    Viva's score stays next to the reviewer's, with who and when, so nothing is overwritten;
+    the latest row per answer is the review in force. Answers reviewed in an interview go
+    with it (CASCADE: deleting an interview deletes its answers everywhere); answers reviewed
+    from a sheet (`viva review apply`) have no interview.
+    """
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(sa.String(16))  # api | sheet
+    interview_id: Mapped[str | None] = mapped_column(
+        sa.String(36), sa.ForeignKey("interviews.id", ondelete="CASCADE"), index=True
+    )
+    item: Mapped[str | None] = mapped_column(sa.String(200))  # the sheet row's id
+    bank_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    bank_version: Mapped[str] = mapped_column(sa.String(64))
+    question_id: Mapped[str] = mapped_column(sa.String(64))
+    answer: Mapped[str] = mapped_column(sa.Text)
+    viva_score: Mapped[float] = mapped_column(sa.Float)
+    score: Mapped[float] = mapped_column(sa.Float)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    reviewer: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -10,6 +10,7 @@ from viva.adapters.answer_files.readers import (
     REQUIRED,
     RawRow,
     Reader,
+    count_rows,
     detect_delimiter,
     iter_rows,
     parse_delimiter,
@@ -19,6 +20,7 @@ from viva.adapters.answer_files.readers import (
     reader_for,
     scan_rows,
 )
+from viva.adapters.answer_files.readers import SUFFIXES as READER_SUFFIXES
 from viva.adapters.answer_files.spool import Spool
 from viva.adapters.answer_files.writers import (
     CSV_COLUMNS,
@@ -36,6 +38,7 @@ __all__ = [
     "DELIMITERS",
     "KNOWN",
     "READERS",
+    "READER_SUFFIXES",
     "REQUIRED",
     "WRITERS",
     "RawRow",
@@ -46,6 +49,7 @@ __all__ = [
     "StreamWriter",
     "Writer",
     "Written",
+    "count_rows",
     "detect_delimiter",
     "iter_rows",
     "parse_delimiter",

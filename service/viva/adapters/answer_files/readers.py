@@ -10,16 +10,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from viva.adapters.answer_files.registry import pick
+from viva.adapters.answer_files.tables import encoding_of
 from viva.errors import InvalidInputError
 
 REQUIRED = ("question_id", "answer")
 KNOWN = ("id", "candidate", "question_id", "answer")
+MAX_PASSTHROUGH = 200
+"""Pass-through fields given their own CSV output column, at most (the rest stay in JSONL)."""
 DELIMITERS = {",": ",", ";": ";", "tab": "\t", "\t": "\t", "\\t": "\t"}
 """What `--delimiter` accepts, and the character each means."""
 
@@ -55,6 +58,11 @@ def detect_delimiter(sample: str) -> str:
         header = next(csv.reader(io.StringIO(sample), delimiter=d), [])
         if all(c in header for c in REQUIRED):
             return d
+    return sniff_delimiter(sample)
+
+
+def sniff_delimiter(sample: str) -> str:
+    """csv.Sniffer's guess among `,`, `;` and a tab, else a comma."""
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
     except csv.Error:
@@ -75,7 +83,9 @@ def read_csv(fh: TextIO, path: Path, *, delimiter: str | None = None) -> Iterato
         shown = {",": "comma", ";": "semicolon", "\t": "tab"}.get(delimiter, repr(delimiter))
         raise InvalidInputError(
             f"{path}: missing column(s) {', '.join(missing)} "
-            f"(found: {', '.join(header) or 'none'}; read with a {shown} delimiter)"
+            f"(found: {', '.join(header) or 'none'}; read with a {shown} delimiter). "
+            "A sheet with one column per question: --format google-forms, moodle, canvas or "
+            "wide; other column names: --question-col and --answer-col"
         )
     n = 0
     while True:
@@ -130,7 +140,7 @@ def iter_rows(
     file raises `InvalidInputError`. Memory stays flat on any file size."""
     reader = reader_for(path, fmt)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
+        with path.open(encoding=encoding_of(path), newline="") as fh:
             yield from reader(fh, path, delimiter=delimiter)
     except FileNotFoundError:
         raise InvalidInputError(f"{path}: no such file") from None
@@ -138,27 +148,48 @@ def iter_rows(
         raise InvalidInputError(
             f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
         ) from None
+    except UnicodeError as exc:  # UTF-16 cut short
+        raise InvalidInputError(f"{path}: not UTF-16 text ({exc})") from None
     except IsADirectoryError:
         raise InvalidInputError(f"{path}: is a directory, not a file") from None
     except OSError as exc:
         raise InvalidInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
-def scan_rows(path: Path, fmt: str | None = None, *, delimiter: str | None = None) -> int:
+def scan_rows(
+    path: Path,
+    fmt: str | None = None,
+    *,
+    delimiter: str | None = None,
+    columns: list[str] | None = None,
+) -> int:
     """How many rows `path` has, read once in constant memory; raises `InvalidInputError` for
     what would stop the run: an unreadable or empty file, a missing column, and rows that are
-    all valid but none of which has one of the required fields."""
+    all valid but none of which has one of the required fields.
+
+    `columns`, if given, gets the pass-through fields (not in `KNOWN`) in first-seen order, so a
+    CSV output can give each its column."""
+    return count_rows(iter_rows(path, fmt, delimiter=delimiter), path, columns)
+
+
+def count_rows(rows: Iterable[RawRow], path: Path, columns: list[str] | None = None) -> int:
+    """`scan_rows` over rows from any reader or importer."""
     total = 0
     all_valid = True
     seen: set[str] = set()  # the required fields some row has
     keys: set[str] = set()  # every field, for the message (at most the first 100)
-    for r in iter_rows(path, fmt, delimiter=delimiter):
+    extra: dict[str, None] = {}
+    for r in rows:
         total += 1
+        if columns is not None and len(extra) < MAX_PASSTHROUGH:
+            extra.update((k, None) for k in r.data if k not in KNOWN)
         all_valid = all_valid and r.error is None
         if len(seen) < len(REQUIRED):
             seen.update(c for c in REQUIRED if c in r.data)
         if len(keys) < 100:
             keys.update(r.data)
+    if columns is not None:
+        columns.extend(extra)
     if total == 0:
         raise InvalidInputError(f"{path}: no rows to grade")
     missing = [c for c in REQUIRED if c not in seen]

@@ -36,6 +36,10 @@ def pick(
     return table[suffixes[suffix]]
 
 
+def known_formats(table: Mapping[str, object], suffixes: Mapping[str, str]) -> str:
+    return _known(table, suffixes)
+
+
 def _known(table: Mapping[str, object], suffixes: Mapping[str, str]) -> str:
     def entry(name: str) -> str:
         own = [s for s, n in suffixes.items() if n == name]

@@ -43,7 +43,11 @@ class Written:
 class StreamWriter(Protocol):
     """Writes graded records (`GradedRow.record()`) as each batch finishes."""
 
-    def open(self, path: Path, *, append: bool = False) -> AbstractContextManager[RowSink]: ...
+    def open(
+        self, path: Path, *, append: bool = False, columns: Sequence[str] = ()
+    ) -> AbstractContextManager[RowSink]:
+        """`columns`: the input's pass-through fields, each given its own CSV column (a file
+        being resumed keeps the columns its header has)."""
 
     def written(self, path: Path) -> Written:
         """The rows already in `path` (none if it does not exist). A last row cut short by a
@@ -64,7 +68,7 @@ Writer = StreamWriter | ReportWriter
 class _Stream:
     """An open output file; each `write` appends a batch and flushes it."""
 
-    def __init__(self, fh: TextIO) -> None:
+    def __init__(self, fh: TextIO, columns: Sequence[str] = ()) -> None:
         self.fh = fh
 
     def write(self, records: Sequence[Record]) -> None:
@@ -100,20 +104,31 @@ CSV_COLUMNS = [
 ]
 
 
-class _CsvStream(_Stream):
-    """One line per row; points, misconceptions and flags become space-separated ids."""
+def passthrough_column(name: str) -> str:
+    """The CSV output column of an input field: its own name, unless Viva's columns have it."""
+    return f"input.{name}" if name in CSV_COLUMNS or name.startswith("input.") else name
 
-    def __init__(self, fh: TextIO) -> None:
+
+class _CsvStream(_Stream):
+    """One line per row; points, misconceptions and flags become space-separated ids; the
+    input's other columns follow Viva's, under their own names."""
+
+    def __init__(self, fh: TextIO, columns: Sequence[str] = ()) -> None:
         super().__init__(fh)
-        self.writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        self.inputs = {passthrough_column(c): c for c in columns}
+        self.writer = csv.DictWriter(
+            fh, fieldnames=[*CSV_COLUMNS, *self.inputs], extrasaction="ignore"
+        )
         if fh.tell() == 0:  # appending (--resume) to a file that has its header already
             self.writer.writeheader()
 
     def _row(self, record: Record) -> None:
         pts = record.get("points") or []
+        given = record.get("input") or {}
         self.writer.writerow(
             {
                 **record,
+                **{col: _text(given.get(name)) for col, name in self.inputs.items()},
                 "covered": " ".join(p["id"] for p in pts if p["covered"]),
                 "missed": " ".join(p["id"] for p in pts if not p["covered"]),
                 "misconceptions": " ".join(
@@ -122,6 +137,10 @@ class _CsvStream(_Stream):
                 "flags": " ".join(record.get("flags") or []),
             }
         )
+
+
+def _text(value: Any) -> Any:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
 
 
 def _complete_records(fh: BinaryIO, quoted: bool) -> Iterator[tuple[int, bytes]]:
@@ -158,9 +177,24 @@ class _StreamFile:
         self.name = name
 
     @contextmanager
-    def open(self, path: Path, *, append: bool = False) -> Iterator[RowSink]:
+    def open(
+        self, path: Path, *, append: bool = False, columns: Sequence[str] = ()
+    ) -> Iterator[RowSink]:
+        if append and self.name == "csv":
+            columns = self._input_columns(path, columns)
         with path.open("a" if append else "w", encoding="utf-8", newline="") as fh:
-            yield self.stream(fh)
+            yield self.stream(fh, columns)
+
+    def _input_columns(self, path: Path, columns: Sequence[str]) -> Sequence[str]:
+        """The pass-through columns an existing CSV's header has (resuming keeps its shape)."""
+        try:
+            with path.open(encoding="utf-8", newline="") as fh:
+                header = next(csv.reader(fh), None)
+        except FileNotFoundError:
+            return columns
+        if not header:
+            return columns
+        return [c.removeprefix("input.") for c in header[len(CSV_COLUMNS) :]]
 
     def written(self, path: Path) -> Written:
         done = Written()
@@ -176,7 +210,7 @@ class _StreamFile:
                         line = raw.decode("utf-8")
                         if is_csv and header is None:
                             header = next(csv.reader([line]), [])
-                            if header != CSV_COLUMNS:
+                            if header[: len(CSV_COLUMNS)] != CSV_COLUMNS:
                                 raise ValueError("not a header Viva writes")
                             continue
                         rec = parse(line, header)

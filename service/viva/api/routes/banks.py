@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from viva.api import schemas
-from viva.api.auth import get_principal
+from viva.api.auth import PrincipalDep, get_principal, require
 from viva.api.deps import BanksDep
 from viva.api.routes import responses
 from viva.domain.models import Bank
@@ -26,8 +26,19 @@ def _summary(b: Bank) -> schemas.BankSummary:
         description=b.description,
         language=b.language,
         topics=b.topics,
+        topic_names={t: b.topic_name(t) for t in b.topics},
         question_count=len(b.questions),
     )
+
+
+@router.post("/reload", response_model=schemas.BankList, responses=responses(403, 422))
+def reload_banks(banks: BanksDep, principal: PrincipalDep) -> schemas.BankList:
+    """Admins: read the bank folders again (VIVA_RUBRICS_DIR and VIVA_RUBRICS_PATH), so edits
+    apply without a restart. Any invalid file: 422 naming it, and the old banks stay. Running
+    interviews keep the questions they started with. Each worker process reloads on its own."""
+    require(principal.open or (principal.role == "admin" and principal.via != "link"),
+            "only admins reload the banks")  # fmt: skip
+    return schemas.BankList(banks=[_summary(b) for b in banks.reload()])
 
 
 @router.get("", response_model=schemas.BankList)

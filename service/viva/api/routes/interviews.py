@@ -15,16 +15,25 @@ from viva.api.queue import GradingSlot
 from viva.api.routes import responses
 from viva.app import retention, secrecy
 from viva.app.auth import Principal, can_delete, can_respond, is_staff, new_link_token
-from viva.app.interviews import AskedQuestion, Interviews, NewInterview, asked
+from viva.app.interviews import (
+    Answered,
+    AskedQuestion,
+    Interviews,
+    NewInterview,
+    asked,
+    pending_follow_up,
+)
+from viva.core.followup import FollowUp
 from viva.domain.models import Grade
+from viva.errors import InvalidInputError
 from viva.store import InterviewRecord
 
 router = APIRouter(prefix="/v1/interviews", tags=["interviews"])
 
 
 def _progress(iv: InterviewRecord) -> schemas.Progress:
-    answered = sum(r.outcome == "answered" for r in iv.responses)
-    skipped = sum(r.outcome == "skipped" for r in iv.responses)
+    answered = sum(r.outcome == "answered" for r in iv.answers)
+    skipped = sum(r.outcome == "skipped" for r in iv.answers)
     return schemas.Progress(
         answered=answered, skipped=skipped, done=answered + skipped, total=len(iv.question_ids)
     )
@@ -65,7 +74,47 @@ def _created(iv: InterviewRecord, default_reveal: str = "exam") -> schemas.Inter
         progress=_progress(iv),
         created_at=iv.created_at,
         reveal=secrecy.policy(iv, default_reveal),
+        mode="practice" if iv.mode == "practice" else "exam",
+        time_limit_s=iv.time_limit_s,
     )
+
+
+def _follow_up(fu: FollowUp | None) -> schemas.FollowUpOut | None:
+    if fu is None:
+        return None
+    return schemas.FollowUpOut(
+        id=fu.id, prompt=fu.prompt, parent_id=fu.parent_id, point_ids=list(fu.point_ids)
+    )
+
+
+def _practice(out: Answered) -> schemas.PracticeOut | None:
+    p = out.practice
+    if p is None:
+        return None
+    return schemas.PracticeOut(
+        reference_answer=p.reference_answer,
+        missed=[schemas.MissedPoint(id=m.id, text=m.text) for m in p.missed],
+        can_retry=p.can_retry,
+    )
+
+
+def _check_mode(body: schemas.CreateInterview, principal: Principal, default: str) -> None:
+    """Practice shows model answers after each grade: not where the server never shows them
+    to candidates, and not with a stricter reveal asked for in the same request."""
+    if body.mode != "practice":
+        return
+    if body.reveal not in (None, "practice"):
+        raise InvalidInputError(
+            f'mode "practice" shows the model answer after each grade; it cannot go with '
+            f"reveal {body.reveal!r}",
+            field=("reveal",),
+        )
+    if default == "never" and not (principal.open or principal.sees_secrets):
+        raise InvalidInputError(
+            "this server never shows model answers to candidates (VIVA_REVEAL=never), so mode "
+            '"practice" is for interviewers and admins',
+            field=("mode",),
+        )
 
 
 def _mark_replayed(response: Response, replayed: bool) -> None:
@@ -92,6 +141,7 @@ def create_interview(
     require(principal.via != "link", "a candidate link answers its own interview only")
     default = _default_reveal(request)
     secrecy.check_choice(principal, body.reveal, default)
+    _check_mode(body, principal, default)
     token = hashed = None
     if body.candidate_link:
         require(is_staff(principal), "only interviewers and admins make candidate links")
@@ -145,11 +195,15 @@ def get_interview(
                 answer=r.answer,
                 grade=_grade_out(principal, iv, r.grade, default),
                 created_at=r.created_at,
+                kind=r.kind,
+                parent_id=r.parent_id,
+                time_taken_s=r.time_taken_s,
             )
             for r in iv.responses
         ],
         updated_at=iv.updated_at,
         completed_at=iv.completed_at,
+        follow_up=_follow_up(pending_follow_up(iv)),
     )
 
 
@@ -173,12 +227,18 @@ def submit_answer(
     Under the exam policy the grade's rubric texts stay hidden until the interview ends."""
     iv = _respondable(service, principal, interview_id)
     quotas.check_answer(principal, iv, body.answer, idempotency_key)
-    out = service.answer(iv.id, body.question_id, body.answer, idempotency_key)
+    out = service.answer(iv.id, body.question_id, body.answer, idempotency_key, retry=body.retry)
     _mark_replayed(response, out.replayed)
     done = out.next_question is None
     shown = secrecy.reveals_answer(principal, iv, _default_reveal(request), completing=done)
     grade = out.grade if shown else secrecy.redact_grade(out.grade)
-    return schemas.AnswerResult(grade=grade, next_question=_current(out.next_question))
+    return schemas.AnswerResult(
+        grade=grade,
+        next_question=_current(out.next_question),
+        follow_up=_follow_up(out.follow_up),
+        practice=_practice(out) if shown else None,
+        time_taken_s=out.time_taken_s,
+    )
 
 
 @router.post(
@@ -200,6 +260,29 @@ def skip_question(
     out = service.skip(iv.id, question_id, idempotency_key)
     _mark_replayed(response, out.replayed)
     return schemas.SkipResult(skipped=out.skipped, next_question=_current(out.next_question))
+
+
+@router.put(
+    "/{interview_id}/answers/{question_id}/review",
+    response_model=schemas.ReviewOut,
+    responses=responses(401, 403, 404, 409, 422, 429),
+)
+def review_answer(
+    interview_id: str,
+    question_id: str,
+    body: schemas.ReviewIn,
+    service: InterviewsDep,
+    principal: PrincipalDep,
+) -> schemas.ReviewOut:
+    """Override Viva's score of an answer (interviewers and admins). The report then shows
+    both scores; the audit trail keeps both, with who and when; the answer becomes a graded
+    example of its question, so the next answers are graded with it."""
+    iv = _load(service, principal, interview_id)
+    require(is_staff(principal), "only interviewers and admins review grades")
+    require(can_delete(principal, iv), "only the interview's owner or an admin reviews it")
+    who = principal.name or principal.subject or "open"
+    out = service.review(iv.id, question_id, body.score, body.note, who)
+    return schemas.ReviewOut(question_id=question_id, **out.model_dump())
 
 
 @router.get(
