@@ -50,6 +50,8 @@ agreement: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_grader.py
+	$(BIN)/python bench/bench_backends.py --backends torch$(shell $(BIN)/python -c 'import onnxruntime' 2>/dev/null && echo ,onnx)
+	$(BIN)/python bench/startup.py --backends torch$(shell $(BIN)/python -c 'import onnxruntime' 2>/dev/null && echo ,onnx)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache artifacts

@@ -102,6 +102,10 @@ def test_injected_parts_replace_the_roots(no_llm_env: None) -> None:
             lambda: _settings(embedding_provider="nope"),
             "VIVA_EMBEDDING_PROVIDER: unknown value 'nope' (have: sentence-transformers)",
         ),
+        (
+            lambda: _settings(embedding_backend="tpu"),
+            "VIVA_EMBEDDING_BACKEND: unknown value 'tpu' (have: onnx, torch)",
+        ),
     ],
 )
 def test_bad_settings_stop_start_up_naming_the_variable(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from viva.adapters.banks import BankRepository
 from viva.adapters.calibration_file import load_calibration
+from viva.app.batching import GradeBatcher
 from viva.app.grading import AdHocLimits, Grading
 from viva.app.interviews import Interviews
 from viva.app.review import Reviewer
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 _lock = threading.Lock()
-_embedders: dict[tuple[str, str, str, int], Embedder] = {}
+_embedders: dict[tuple[str, str, str, str, int], Embedder] = {}
 _components: dict[Settings, Components] = {}
 
 
@@ -44,14 +45,22 @@ def shared_embedder(settings: Settings) -> Embedder:
     from viva.adapters.embedder import create_embedder  # torch: only when grading is needed
 
     s = settings
-    key = (s.embedding_provider, s.embedding_model, s.embedding_device, s.embedding_batch_size)
+    key = (
+        s.embedding_provider,
+        s.embedding_backend,
+        s.embedding_model,
+        s.embedding_device,
+        s.embedding_batch_size,
+    )
     with _lock:
         if key not in _embedders:
             _embedders[key] = create_embedder(
                 s.embedding_provider,
                 s.embedding_model,
+                backend=s.embedding_backend,
                 device=s.embedding_device,
                 batch_size=s.embedding_batch_size,
+                cache_dir=s.models_dir,
             )
         return _embedders[key]
 
@@ -127,6 +136,11 @@ class Components:
                 self._built[name] = build()
             return self._built[name]  # type: ignore[return-value]
 
+    def model_loaded(self) -> bool:
+        """Whether the grader (and so the model) is built: the API warms up until it is."""
+        with self._lock:
+            return "grader" in self._built
+
     @property
     def banks(self) -> BankRepository:
         return self._once(
@@ -174,6 +188,21 @@ class Components:
         return self._once("grader", build)
 
     @property
+    def batcher(self) -> GradeBatcher | None:
+        """Coalesces concurrent grade calls (API requests) into one model batch."""
+        s = self.settings
+        if s.grade_batch_max <= 1:
+            return None
+        return self._once(
+            "batcher",
+            lambda: GradeBatcher(
+                self.grader.grade_many,
+                max_batch=s.grade_batch_max,
+                max_wait=s.grade_batch_wait_ms / 1000,
+            ),
+        )
+
+    @property
     def judge(self) -> LLMJudge | None:
         return self._once("judge", lambda: build_judge(self.settings))
 
@@ -198,6 +227,7 @@ class Components:
                     alternatives=self.settings.adhoc_max_alternatives,
                     chars=self.settings.adhoc_max_chars,
                 ),
+                batcher=self.batcher,
             ),
         )
 
@@ -213,6 +243,7 @@ class Components:
             self.reviewer,
             max_answer_chars=self.settings.max_answer_chars,
             reviews=HumanReviews(ReviewStore(repo.db)),
+            batcher=self.batcher,
         )
 
     def authenticator(self, repo: Repository) -> Authenticator:
@@ -240,10 +271,11 @@ class Components:
     def check(self) -> None:
         """Fail fast, with a message naming the setting, on what start-up would trip over:
         the embedding provider, the banks, the LLM provider and prompt. Loads no model."""
-        from viva.adapters.embedder import REGISTRY
+        from viva.adapters.embedder import BACKENDS, REGISTRY
 
         if "grader" not in self._built:
             registered(REGISTRY, self.settings.embedding_provider, "VIVA_EMBEDDING_PROVIDER")
+            registered(BACKENDS, self.settings.embedding_backend, "VIVA_EMBEDDING_BACKEND")
         self.banks.all()  # loads and validates every bank
         self.reviewer.health()  # builds the judge, which validates the LLM settings
 

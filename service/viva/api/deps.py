@@ -15,7 +15,7 @@ from viva.app.grading import Grading
 from viva.app.interviews import MAX_IDEMPOTENCY_KEY, Interviews
 from viva.app.quota import Quotas
 
-STARTING = "the service is starting up (loading the model); retry shortly"
+STARTING = "warming up: the service is loading the model; retry shortly"
 
 
 def _state(request: Request, name: str) -> Any:

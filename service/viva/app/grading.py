@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from viva.adapters.banks import BankRepository
+from viva.app.batching import GradeBatcher
 from viva.core.grader import Grader
 from viva.core.reference import points_from_reference
 from viva.domain.models import Grade, Question, RubricPoint
@@ -134,8 +135,10 @@ class Grading:
         *,
         max_answer_chars: int,
         adhoc_limits: AdHocLimits | None = None,
+        batcher: GradeBatcher | None = None,
     ) -> None:
         self.grader = grader
+        self._grade_one = batcher.grade if batcher is not None else grader.grade
         self.banks = banks
         self.max_answer_chars = max_answer_chars
         self.adhoc_limits = adhoc_limits or AdHocLimits()
@@ -156,7 +159,7 @@ class Grading:
                     "give either bank_id and question_id, or question, not both", field=()
                 )
             check_adhoc_size(question, self.adhoc_limits)
-            return self.grader.grade(adhoc_question(question), answer)
+            return self._grade_one(adhoc_question(question), answer)
         if not (bank_id and question_id):
             missing = "bank_id" if not bank_id else "question_id"
             raise InvalidInputError(
@@ -165,6 +168,6 @@ class Grading:
                 field=(missing,),
             )
         bank = self.banks.get(bank_id)
-        return self.grader.grade(
+        return self._grade_one(
             bank.question(question_id), answer, bank_id=bank.id, bank_version=bank.version
         )

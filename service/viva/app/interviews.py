@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from viva.adapters.banks import BankRepository
+from viva.app.batching import GradeBatcher
 from viva.app.grading import check_answer_length
 from viva.app.review import HealthStatus, Reviewer
 from viva.core import followup
@@ -192,10 +193,12 @@ class Interviews:
         *,
         max_answer_chars: int,
         reviews: HumanReviews | None = None,
+        batcher: GradeBatcher | None = None,
     ) -> None:
         self.repo = repo
         self.banks = banks
         self.grader = grader
+        self._grade_one = batcher.grade if batcher is not None else grader.grade
         self.reviewer = reviewer
         self.max_answer_chars = max_answer_chars
         self.reviews = reviews  # people's overrides; their answers anchor the next grades
@@ -484,9 +487,7 @@ class Interviews:
     def _grade(self, iv: InterviewRecord, question: Question, answer: str) -> Grade:
         if self.reviews is not None:  # people's reviewed answers anchor this grade too
             question = self.reviews.question(iv.bank_id, question)
-        grade = self.grader.grade(
-            question, answer, bank_id=iv.bank_id, bank_version=iv.bank_version
-        )
+        grade = self._grade_one(question, answer, bank_id=iv.bank_id, bank_version=iv.bank_version)
         if iv.feedback != "llm":
             return grade
         return self.reviewer.review(question, answer, grade)  # never raises

@@ -136,7 +136,7 @@ def rubric_check(
 
 
 # Sub-modules add their commands to `app` on import.
-from viva.cli import authoring, batch, keys, prompts, review, serve  # noqa: E402,F401
+from viva.cli import authoring, batch, keys, model, prompts, review, serve  # noqa: E402,F401
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
-from sklearn.metrics import cohen_kappa_score, f1_score
+
+# scipy and scikit-learn are imported where used: together they take most of a second to import,
+# and the server (which grades, but computes no agreement) must answer /healthz at once.
 
 
 def _arr(x: Sequence[float]) -> np.ndarray:
@@ -24,6 +25,8 @@ def pearson(x: Sequence[float], y: Sequence[float]) -> float:
     a, b = _arr(x), _arr(y)
     if _constant(a) or _constant(b):
         return float("nan")
+    from scipy import stats
+
     return float(stats.pearsonr(a, b).statistic)
 
 
@@ -31,6 +34,8 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     a, b = _arr(x), _arr(y)
     if _constant(a) or _constant(b):
         return float("nan")
+    from scipy import stats
+
     return float(stats.spearmanr(a, b).statistic)
 
 
@@ -45,6 +50,8 @@ def quadratic_weighted_kappa(x: Sequence[float], y: Sequence[float], *, levels: 
     b = np.clip(np.rint(_arr(y) * (levels - 1)), 0, levels - 1).astype(int)
     if len(a) == 0:
         return float("nan")
+    from sklearn.metrics import cohen_kappa_score
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # 0/0 when both sides are constant
         k = cohen_kappa_score(a, b, labels=list(range(levels)), weights="quadratic")
@@ -53,6 +60,8 @@ def quadratic_weighted_kappa(x: Sequence[float], y: Sequence[float], *, levels: 
 
 def macro_f1(y: npt.NDArray[np.bool_], pred: npt.NDArray[np.bool_]) -> float:
     """Mean F1 of both classes; a class never predicted nor present scores 0."""
+    from sklearn.metrics import f1_score
+
     return float(
         f1_score(
             np.asarray(y, dtype=bool),

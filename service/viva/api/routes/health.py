@@ -25,7 +25,13 @@ def readyz(request: Request) -> schemas.Ready | JSONResponse:
     """Ready to grade: the model is loaded and the database answers and stores data."""
     interviews: Interviews | None = getattr(request.app.state, "interviews", None)
     if interviews is None:
-        return problem(503, "Not ready", "the grader is still loading", request)
+        failed = getattr(request.app.state, "warmup_error", None)
+        reason = (
+            f"the grader failed to load: {failed}"
+            if failed
+            else "warming up: the embedding model is still loading"
+        )
+        return problem(503, "Not ready", reason, request, headers={"Retry-After": "2"})
     try:
         ready = interviews.readiness()
         return schemas.Ready(

@@ -48,7 +48,21 @@ export const authToken = () => credential() || memoryCredential;
   window.history.replaceState(window.history.state, "", url);
 })();
 
-export async function api(method, path, body, headers, retried) {
+// While the model loads, the server answers 503 "warming up…": the page says so, waits a second
+// and tries again (up to two minutes), instead of failing.
+const WARM_TRIES = 120;
+
+function showWarming(on) {
+  const alert = document.getElementById("alert");
+  if (!alert) return;
+  if (on) {
+    document.getElementById("alert-title").textContent = "Warming up";
+    document.getElementById("alert-detail").textContent = "The grader is loading; this takes a few seconds.";
+  }
+  alert.hidden = !on;
+}
+
+export async function api(method, path, body, headers, retried, warm = 0) {
   let res;
   const token = authToken();
   try {
@@ -78,8 +92,15 @@ export async function api(method, path, body, headers, retried) {
     const given = window.prompt("This Viva server needs an API key or your interview link's token:");
     if (given && given.trim()) {
       keepCredential(given.trim());
-      return api(method, path, body, headers, true);
+      return api(method, path, body, headers, true, warm);
     }
+  }
+  if (res.status === 503 && data && /^warming up/i.test(String(data.detail)) && warm < WARM_TRIES) {
+    showWarming(true);
+    await new Promise((done) => window.setTimeout(done, 1000));
+    const out = await api(method, path, body, headers, retried, warm + 1);
+    if (!warm) showWarming(false);
+    return out;
   }
   if (!res.ok) {
     let title = `Request failed (${res.status})`;
