@@ -38,6 +38,7 @@ class GradedRow:
             "id": self.id,
             "candidate": self.candidate,
             "question_id": self.question_id,
+            "answer": self.answer,  # so a review sheet needs only this file, whatever the input
         }
         if self.grade is None:
             return {**base, "score": None, "error": self.error, "input": self.passthrough}
