@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import REPO
 from viva.cli.main import app
+from viva.core import scoring
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -60,7 +61,7 @@ def test_grade_jsonl_keeps_good_rows_and_names_bad_ones(answers: Path, tmp_path:
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["a1", "a2", "a3", "a4", "a5"]
     good, empty, unknown, missing, attack = rows
-    assert good["score"] > 0.5
+    assert good["score"] > scoring.PASSING  # graded, and not "needs work"
     assert good["input"] == {"cohort": "spring"}
     assert good["bank_version"] and good["model"].endswith("all-MiniLM-L6-v2")
     assert {p["id"] for p in good["points"]} and all(
@@ -86,7 +87,7 @@ def test_grade_writes_each_format(answers: Path, tmp_path: Path, ext: str) -> No
     if ext == "csv":
         rows = list(csv.DictReader(text.splitlines()))
         assert [r["id"] for r in rows] == ["a1", "a2", "a3", "a4", "a5"]
-        assert float(rows[0]["score"]) > 0.5 and rows[2]["error"]
+        assert float(rows[0]["score"]) > scoring.PASSING and rows[2]["error"]
     else:
         assert "ada" in text and "bob" in text
         assert "keras-05" in text
@@ -129,9 +130,10 @@ def test_unreadable_inputs_exit_2(tmp_path: Path) -> None:
         assert result.exit_code == 2, result.output
         assert message in result.output
     binary = tmp_path / "bin.csv"
-    binary.write_bytes(b"\xff\xfe\x00bad")
+    # No BOM (FF FE would announce UTF-16, which is read) and not valid UTF-8.
+    binary.write_bytes(b"id,question_id,answer\n\x80\x81\xfe,bad\x00,x\n")
     result = runner.invoke(app, ["grade", str(binary)])
-    assert result.exit_code == 2 and "not UTF-8" in result.output
+    assert result.exit_code == 2 and "not UTF-8" in result.output, result.output
 
 
 def test_invalid_json_line_is_a_row_error(tmp_path: Path) -> None:
@@ -141,7 +143,7 @@ def test_invalid_json_line_is_a_row_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["grade", str(path), "-o", str(out)])
     assert result.exit_code == 1 and "1 of 2 rows failed" in result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert rows[0]["score"] > 0.5
+    assert rows[0]["score"] > scoring.PASSING
     assert "line 2: invalid JSON" in rows[1]["error"]
 
 

@@ -52,7 +52,7 @@ def test_restated_question_earns_next_to_nothing(grader, keras_bank, qid, answer
     sentence similarity was tried and removed: on Mohler it flagged 48 real answers whose mean
     human score was 0.78, such as "A pointer is a reference to a location in memory".)"""
     g = grader.grade(keras_bank.question(qid), answer)
-    assert g.score <= 0.05
+    assert g.score <= 0.1
     assert not g.covered
 
 
