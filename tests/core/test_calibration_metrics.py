@@ -121,3 +121,22 @@ def test_misconception_threshold_is_the_lowest_with_enough_precision() -> None:
     assert scoring.MISCONCEPTION_PRECISION > 0.8
     never, r0 = fit_misconception_threshold([0.9, 0.8], [0.1, 0.1], [False, True])
     assert (never, r0) == (1.0, 0.0)
+
+
+def test_misconception_threshold_stays_above_every_strong_answer() -> None:
+    """Precision alone let a misconception fire on a bank's best answer, sitting exactly at the
+    threshold; an answer people graded as strong must never be told it said something wrong."""
+    from viva.core.calibration import fit_misconception_threshold
+
+    tagged = [0.95, 0.94, 0.93, 0.92, 0.91, 0.90, 0.89, 0.88, 0.84, 0.75]
+    sims = [*tagged, 0.60, 0.83]  # an untagged weak answer, then the bank's best answer
+    point_sims = [0.5] * 12
+    shown = [True] * 10 + [False, False]
+    strong = [False] * 11 + [True]
+    loose, _ = fit_misconception_threshold(sims, point_sims, shown)
+    assert loose == 0.75  # 10 of 11 firings right: precision alone lets 0.83 fire
+    strict, recall = fit_misconception_threshold(sims, point_sims, shown, strong)
+    assert strict == 0.8301 and recall == pytest.approx(0.9)
+    # A strong answer closer to a rubric point than to the claim never fires anyway.
+    closer, _ = fit_misconception_threshold(sims, [0.5] * 11 + [0.99], shown, strong)
+    assert closer == 0.6  # and then only the weak answer is a false firing: 10 of 11

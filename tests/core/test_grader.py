@@ -225,3 +225,26 @@ def test_a_stated_misconception_contradicts_the_point_it_denies(grader: Grader) 
     # A correct answer contradicts nothing.
     ok = grader.grade(linked, GOOD)
     assert ok.contradicts == [] and "contradicts" not in ok.flags
+
+
+def test_a_misconception_fires_on_any_of_its_wordings(grader: Grader) -> None:
+    """A paraphrase of a wrong claim is still the claim: its alternatives fire it too."""
+    said = "Neurons stay dropped whenever the network predicts new samples."
+    (m,) = QUESTION.misconceptions
+    plain = grader.grade(QUESTION, said)
+    assert not {x.id: x for x in plain.misconceptions}["test-time"].triggered
+    worded = QUESTION.model_copy(
+        update={
+            "misconceptions": (
+                m.model_copy(update={"alternatives": ("Neurons stay dropped when it predicts.",)}),
+            )
+        }
+    )
+    hit = {x.id: x for x in grader.grade(worded, said).misconceptions}["test-time"]
+    assert hit.triggered and hit.evidence is not None and hit.evidence.text == said
+    assert hit.text == m.text  # the report quotes the bank's main wording
+
+
+def test_misconception_alternatives_must_not_be_blank() -> None:
+    with pytest.raises(ValueError, match="alternatives must not contain empty strings"):
+        Misconception(id="x", text="A wrong claim.", alternatives=("  ",))

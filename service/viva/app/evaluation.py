@@ -185,6 +185,7 @@ def fit_on_banks(grader: Grader, banks: Sequence[Bank], cal: Calibration) -> Cal
     sims: list[float] = []
     point_sims: list[float] = []
     shown: list[bool] = []
+    good: list[bool] = []
     null: list[float] = []
     for bank in banks:
         answers = [(q.id, ex.answer) for q in bank.questions for ex in q.examples]
@@ -198,18 +199,19 @@ def fit_on_banks(grader: Grader, banks: Sequence[Bank], cal: Calibration) -> Cal
                     sims.append(sim)
                     point_sims.append(p_sim)
                     shown.append(ex.misconception == m.id)
+                    good.append(ex.score >= scoring.STRONG)
             others = [a for qid, a in answers if qid != q.id][:: max(1, len(answers) // 40)]
             for f in grader.features_many([GradeRequest(bare, a) for a in others]):
                 null.extend(cal.coverage(pf.values) for pf in f.points if pf.evidence is not None)
     if not null:
         raise InvalidInputError("no bank has graded examples to fit on")
     floor = null_floor(null)
-    t, recall = fit_misconception_threshold(sims, point_sims, shown)
+    t, recall = fit_misconception_threshold(sims, point_sims, shown, good)
     fitted_on = (
         f"{cal.fitted_on}; floor: {len(null)} point coverages from answers to other questions "
         f"(quantile {scoring.NULL_QUANTILE}); misconception threshold: {sum(shown)} graded "
         f"examples showing a misconception (recall {recall:.3f} at precision "
-        f">= {scoring.MISCONCEPTION_PRECISION})"
+        f">= {scoring.MISCONCEPTION_PRECISION}, above every example scored >= {scoring.STRONG})"
     )
     return replace(cal, floor=floor, misconception_threshold=round(t, 4), fitted_on=fitted_on)
 

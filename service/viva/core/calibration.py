@@ -119,11 +119,16 @@ def best_threshold(scores: Sequence[float], labels: Sequence[bool]) -> tuple[flo
 
 
 def fit_misconception_threshold(
-    sims: Sequence[float], point_sims: Sequence[float], shown: Sequence[bool]
+    sims: Sequence[float],
+    point_sims: Sequence[float],
+    shown: Sequence[bool],
+    good: Sequence[bool] | None = None,
 ) -> tuple[float, float]:
     """The cosine from which a misconception fires, fitted on graded examples: the lowest
     threshold whose firings are right at least MISCONCEPTION_PRECISION of the time (a false
-    "you said X" on a correct answer costs more trust than a miss). Returns it and its recall.
+    "you said X" on a correct answer costs more trust than a miss), and above every answer
+    a person graded as strong (`good`), which must never be told it said something wrong.
+    Returns it and its recall.
 
     One row per (example, misconception): the best span's similarity to the misconception, that
     span's similarity to the nearest rubric point, and whether a person tagged the example with
@@ -135,11 +140,19 @@ def fit_misconception_threshold(
     y = np.asarray(shown, dtype=bool)
     if not y.any():
         raise ValueError("no graded example shows a misconception: nothing to fit on")
-    for t in np.unique(np.round(s[closer], 4)):  # ascending: the first that holds has most recall
+    strong = closer & ~y & np.asarray(good if good is not None else [False] * len(s), dtype=bool)
+    # Thresholds are stored to ROUND places; the smallest one above every strong answer.
+    above = (
+        np.ceil(s[strong].max() * 10**scoring.ROUND + 1e-6) / 10**scoring.ROUND
+        if strong.any()
+        else -1.0
+    )
+    for t in np.unique(np.round(s[closer], scoring.ROUND)):  # ascending: first that holds wins
+        t = max(float(t), above)
         pred = closer & (s >= t)
         tp = float((pred & y).sum())
         if tp and tp / float(pred.sum()) >= scoring.MISCONCEPTION_PRECISION:
-            return float(t), tp / float(y.sum())
+            return t, tp / float(y.sum())
     return 1.0, 0.0  # nothing fires reliably enough: never fire
 
 

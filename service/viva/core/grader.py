@@ -302,13 +302,11 @@ class Grader:
         for q in {id(q): q for q in questions}.values():
             texts.append(q.prompt)
             for pt in q.points:
-                texts.append(pt.text)
-                texts.extend(pt.alternatives)
-            texts.extend(m.text for m in q.misconceptions)
+                texts.extend(pt.phrasings)
+            for m in q.misconceptions:
+                texts.extend(m.phrasings)
         self.embed_texts(texts)
-        self.text_tokens(
-            [t for q in questions for pt in q.points for t in (pt.text, *pt.alternatives)]
-        )
+        self.text_tokens([t for q in questions for pt in q.points for t in pt.phrasings])
 
     def _rubric_tokens(self, q: Question, q_stems: set[str]) -> _RubricTokens:
         phrasings = list(dict.fromkeys(t for pt in q.points for t in (pt.text, *pt.alternatives)))
@@ -434,7 +432,7 @@ class Grader:
         topical = -1.0
         zero = {"semantic": 0.0, "lexical": 0.0, "align_recall": 0.0, "align_precision": 0.0}
         for pt in q.points:
-            phrasings = [pt.text, *pt.alternatives]
+            phrasings = pt.phrasings
             if not spans:
                 points.append(PointFeatures(dict(zero), None, None))
                 continue
@@ -594,7 +592,7 @@ class Grader:
         best = np.full(len(q.misconceptions), -2.0)
         links: dict[str, str] = {}
         for pt in q.points:
-            sims = (mvecs @ self.embed_texts([pt.text, *pt.alternatives]).T).max(axis=1)
+            sims = (mvecs @ self.embed_texts(pt.phrasings).T).max(axis=1)
             for j, m in enumerate(q.misconceptions):
                 if sims[j] > best[j]:
                     best[j] = sims[j]
@@ -679,11 +677,11 @@ class Grader:
             return []
         if not spans:
             return [(0.0, None, 0.0) for _ in q.misconceptions]
-        sims = vecs @ self.embed_texts([m.text for m in q.misconceptions]).T
         out: list[tuple[float, Span | None, float]] = []
-        for j in range(len(q.misconceptions)):
-            i = int(np.argmax(sims[:, j]))
-            out.append((float(sims[i, j]), spans[i], float(point_sims[i])))
+        for m in q.misconceptions:
+            sims = (vecs @ self.embed_texts(m.phrasings).T).max(axis=1)  # any wording of it
+            i = int(np.argmax(sims))
+            out.append((float(sims[i]), spans[i], float(point_sims[i])))
         return out
 
 

@@ -38,6 +38,12 @@ class _Strict(BaseModel):
         return data
 
 
+def _check_alternatives(v: tuple[str, ...]) -> tuple[str, ...]:
+    if any(not a.strip() for a in v):
+        raise ValueError("alternatives must not contain empty strings")
+    return v
+
+
 class RubricPoint(_Strict):
     """One gradable idea. `alternatives` are other ways a candidate may say it."""
 
@@ -57,12 +63,11 @@ class RubricPoint(_Strict):
             raise ValueError(f"learn links must be http(s) URLs: {', '.join(bad)}")
         return v
 
-    @field_validator("alternatives")
-    @classmethod
-    def _non_empty_alternatives(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        if any(not a.strip() for a in v):
-            raise ValueError("alternatives must not contain empty strings")
-        return v
+    _non_empty_alternatives = field_validator("alternatives")(_check_alternatives)
+
+    @property
+    def phrasings(self) -> list[str]:
+        return [self.text, *self.alternatives]
 
 
 class Misconception(_Strict):
@@ -73,6 +78,14 @@ class Misconception(_Strict):
     penalty: float = Field(default=0.1, gt=0, le=1)
     contradicts: str | None = None  # the id of the point this claim denies, if any
     draft: bool = False  # drafted by a tool: a person checks it, then removes the flag
+    # The same wrong claim in other words, so that a paraphrase fires it, not only a near-copy.
+    alternatives: tuple[str, ...] = ()
+
+    _non_empty_alternatives = field_validator("alternatives")(_check_alternatives)
+
+    @property
+    def phrasings(self) -> list[str]:
+        return [self.text, *self.alternatives]
 
 
 # --- graded examples (anchors) --------------------------------------------------------------
