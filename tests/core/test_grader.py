@@ -248,3 +248,24 @@ def test_a_misconception_fires_on_any_of_its_wordings(grader: Grader) -> None:
 def test_misconception_alternatives_must_not_be_blank() -> None:
     with pytest.raises(ValueError, match="alternatives must not contain empty strings"):
         Misconception(id="x", text="A wrong claim.", alternatives=("  ",))
+
+
+def test_the_question_said_back_in_other_words_earns_nothing() -> None:
+    """Every sentence nearer the question than any point restates it, whatever its words: the
+    word-overlap guard sees new words here ("apply", "nets", "functions"); the embedder (these
+    synonyms) sees the question."""
+    from viva.core.grader import to_sample
+
+    words = FakeEmbedder(synonyms={"apply": "use", "nets": "networks", "functions": "work"})
+    g = Grader(words, CAL)
+    said = "So the question is why we apply dropout in neural nets and how it functions."
+    r = g.grade(QUESTION, said)
+    assert r.score == 0.0
+    assert {"restates_question", "vague"} <= set(r.flags)
+    assert all(p.coverage == 0.0 and p.evidence is None for p in r.points)
+    (f,) = g.features_many([GradeRequest(QUESTION, said)])
+    assert f.echoes_question and to_sample(f, 0.0, CAL).zero  # fitted as it is served
+    # One sentence that makes a point is enough not to be an echo.
+    mixed = g.grade(QUESTION, f"{said} Dropout is disabled at inference time.")
+    assert "restates_question" not in mixed.flags and mixed.score > 0
+    assert not {"restates_question", "vague"} & set(g.grade(QUESTION, GOOD).flags)

@@ -83,6 +83,17 @@ the rubric: a recipe with a few incidental shared words."""
 OFF_TOPIC_MIN_WORDS = 8
 """Terse answers say too little to call off-topic on the loose rule; the calibration judges them."""
 
+# --- answers that echo the question ---------------------------------------------------------
+
+ECHO_QUESTION = 0.75
+"""A sentence at least this close (cosine) to the question…"""
+
+ECHO_MARGIN = 0.1
+"""…and this much closer to the question than to any rubric point says what the question said.
+An answer made only of such sentences ("This is about how a model gets compiled…") restates it
+in other words and earns nothing. Measured on the banks' 1,161 graded example sentences: the
+answers made only of such sentences were 9, every one graded 0.25 or less."""
+
 # --- feature extraction ---------------------------------------------------------------------
 
 QUESTION_DEMOTION = 0.25
