@@ -6,11 +6,13 @@ set -euo pipefail
 
 need_pg() { ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }
 need_chromium() { ! command -v chromium >/dev/null 2>&1; }
+need_caddy() { ! command -v caddy >/dev/null 2>&1; } # parses docker/Caddyfile
 
 if [[ "${CI:-}" == "true" ]]; then
   pkgs=()
   need_pg && pkgs+=(postgresql)
   need_chromium && pkgs+=(chromium)
+  need_caddy && pkgs+=(caddy)
   if ((${#pkgs[@]})); then
     echo "test-deps: installing ${pkgs[*]} from Debian's packages"
     export DEBIAN_FRONTEND=noninteractive
@@ -19,5 +21,6 @@ if [[ "${CI:-}" == "true" ]]; then
   fi
   need_pg && { echo "test-deps: PostgreSQL is still missing" >&2; exit 1; }
   need_chromium && { echo "test-deps: chromium is still missing" >&2; exit 1; }
+  need_caddy && { echo "test-deps: caddy is still missing" >&2; exit 1; }
 fi
 exit 0

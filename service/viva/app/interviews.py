@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from viva.adapters.banks import BankRepository
+from viva.app import secrecy
 from viva.app.batching import GradeBatcher
 from viva.app.grading import check_answer_length
 from viva.app.review import HealthStatus, Reviewer
@@ -228,7 +229,7 @@ class Interviews:
             questions=tuple(bank.question(q) for q in ids),
             owner=req.owner,
             link_hash=req.link_hash,
-            reveal="practice" if req.mode == "practice" else req.reveal,
+            reveal=secrecy.pinned("practice" if req.mode == "practice" else req.reveal, bank),
             mode=req.mode,
             time_limit_s=req.time_limit_s,
         )

@@ -3,35 +3,59 @@
 `practice`: after each answer. `exam` (the default): once the interview is completed with at
 least one question answered, so skipping everything reveals nothing. `never`: not to the
 candidate. Interviewers and admins always see them. Hidden texts are blanked, scores stay.
+
+Which policy applies, in this order (the rule lives here only):
+1. the interview's own `reveal` (practice mode counts as `practice`),
+2. else its bank's `reveal` (the bank YAML),
+3. else the server's `VIVA_REVEAL`.
+`pinned` applies 1 and 2 when an interview is created, fixed like its questions, so editing the
+bank later does not change a running exam; `effective` adds 3 whenever the policy is read, so an
+administrator who tightens VIVA_REVEAL tightens every interview that chose nothing.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, get_args
 
 from viva.app.auth import Principal
-from viva.domain.models import Grade, Report
+from viva.domain.models import Bank, Grade, Report, Reveal
 from viva.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from viva.store import InterviewRecord
 
-Reveal = Literal["practice", "exam", "never"]
 REVEALS: tuple[str, ...] = get_args(Reveal)
 _STRICTNESS = {"practice": 0, "exam": 1, "never": 2}
 
 
+def pinned(asked: str | None, bank: Bank) -> str | None:
+    """Steps 1 and 2: what a new interview stores as its policy; None leaves step 3."""
+    return asked or bank.reveal
+
+
+def effective(stored: str | None, default: str) -> str:
+    """Step 3: the server's default (VIVA_REVEAL) where nothing was pinned."""
+    return stored or default
+
+
 def policy(iv: InterviewRecord, default: str) -> str:
-    return iv.reveal or default
+    return effective(iv.reveal, default)
+
+
+def baseline(bank: Bank, default: str) -> str:
+    """The policy an interview of `bank` gets when it asks for none: what a candidate may make
+    stricter but not looser (`check_choice`)."""
+    return effective(pinned(None, bank), default)
 
 
 def check_choice(p: Principal, chosen: str | None, default: str) -> None:
-    """Candidates may make an interview stricter than the server's policy, never looser."""
+    """Candidates may make an interview stricter than `default` (the bank's or server's policy,
+    `baseline`), never looser."""
     if chosen is None or p.open or p.sees_secrets:
         return
     if _STRICTNESS[chosen] < _STRICTNESS[default]:
         raise InvalidInputError(
-            f"reveal {chosen!r} is looser than this server's policy ({default!r}); "
+            f"reveal {chosen!r} is looser than this bank's or server's policy ({default!r}); "
             "only interviewers and admins may choose it",
             field=("reveal",),
         )

@@ -21,6 +21,8 @@ from viva.core import scoring
 from viva.errors import QuestionNotFoundError
 
 Difficulty = Literal["easy", "medium", "hard"]
+# When candidates see reference answers and rubric texts (viva.app.secrecy says how).
+Reveal = Literal["practice", "exam", "never"]
 Slug = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
@@ -205,6 +207,8 @@ class Bank(_Strict):
     description: str = ""
     language: str = "en"
     topic_names: dict[str, str] = {}  # topic slug -> display name ("model-api" -> "Model API")
+    # This bank's secrecy for candidates; None: the server's VIVA_REVEAL (viva.app.secrecy).
+    reveal: Reveal | None = None
     questions: tuple[Question, ...] = Field(min_length=1)
 
     def topic_name(self, topic: str) -> str:

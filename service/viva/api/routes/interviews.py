@@ -111,8 +111,8 @@ def _check_mode(body: schemas.CreateInterview, principal: Principal, default: st
         )
     if default == "never" and not (principal.open or principal.sees_secrets):
         raise InvalidInputError(
-            "this server never shows model answers to candidates (VIVA_REVEAL=never), so mode "
-            '"practice" is for interviewers and admins',
+            'this bank or server never shows model answers to candidates (reveal "never"), '
+            'so mode "practice" is for interviewers and admins',
             field=("mode",),
         )
 
@@ -139,7 +139,8 @@ def create_interview(
     """Start an interview; the reply carries its first question. Interviewers can make one
     for a candidate (`candidate_link`): the reply's token is the candidate's credential."""
     require(principal.via != "link", "a candidate link answers its own interview only")
-    default = _default_reveal(request)
+    bank = service.banks.get(body.bank_id, overlay=False)
+    default = secrecy.baseline(bank, _default_reveal(request))
     secrecy.check_choice(principal, body.reveal, default)
     _check_mode(body, principal, default)
     token = hashed = None
