@@ -269,3 +269,13 @@ def test_the_question_said_back_in_other_words_earns_nothing() -> None:
     mixed = g.grade(QUESTION, f"{said} Dropout is disabled at inference time.")
     assert "restates_question" not in mixed.flags and mixed.score > 0
     assert not {"restates_question", "vague"} & set(g.grade(QUESTION, GOOD).flags)
+
+
+def test_a_misconception_is_read_within_one_sentence(grader: Grader) -> None:
+    """Two sentences together can sit near a wrong claim that neither makes (here the claim's
+    words are split across them): only a span inside one sentence can state it."""
+    answer = "Dropout zeroes neurons. Making predictions afterwards."
+    hit = {m.id: m for m in grader.grade(QUESTION, answer).misconceptions}["test-time"]
+    assert not hit.triggered and hit.similarity < 0.6
+    both = grader.grade(QUESTION, "Dropout zeroes neurons when making predictions afterwards.")
+    assert {m.id: m for m in both.misconceptions}["test-time"].triggered

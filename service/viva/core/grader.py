@@ -474,7 +474,9 @@ class Grader:
             keyword_list=p.keyword_list,
             points=points,
             topical=topical if spans else None,
-            misconception_sims=self._misconception_sims(q, spans, vecs, best_point_sim_per_span),
+            misconception_sims=self._misconception_sims(
+                q, spans, vecs, best_point_sim_per_span, sentences
+            ),
             spans=spans,
             answer_vec=answer_vec,
             echoes_question=echoes,
@@ -683,17 +685,29 @@ class Grader:
         return points, misconceptions, anchoring
 
     def _misconception_sims(
-        self, q: Question, spans: list[Span], vecs: FloatArray, point_sims: np.ndarray
+        self,
+        q: Question,
+        spans: list[Span],
+        vecs: FloatArray,
+        point_sims: np.ndarray,
+        sentences: list[Span],
     ) -> list[tuple[float, Span | None, float]]:
+        """Each misconception's closest span within one sentence: a wrong claim is made in a
+        sentence, and a pair of sentences (one correct) can sit near a claim neither makes."""
         if not q.misconceptions:
             return []
-        if not spans:
+        one = [
+            i
+            for i, sp in enumerate(spans)
+            if sum(s.start < sp.end and sp.start < s.end for s in sentences) <= 1
+        ]
+        if not one:
             return [(0.0, None, 0.0) for _ in q.misconceptions]
         out: list[tuple[float, Span | None, float]] = []
         for m in q.misconceptions:
-            sims = (vecs @ self.embed_texts(m.phrasings).T).max(axis=1)  # any wording of it
-            i = int(np.argmax(sims))
-            out.append((float(sims[i]), spans[i], float(point_sims[i])))
+            sims = (vecs[one] @ self.embed_texts(m.phrasings).T).max(axis=1)  # any wording
+            k = int(np.argmax(sims))
+            out.append((float(sims[k]), spans[one[k]], float(point_sims[one[k]])))
         return out
 
 
