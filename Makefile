@@ -48,10 +48,13 @@ calibration: $(STAMP)
 agreement: $(STAMP)
 	$(BIN)/python scripts/agreement.py --data $(ASAG)
 
+# torch, plus each optional backend whose extra is installed.
+BENCH_BACKENDS = torch$(shell $(BIN)/python -c 'import onnxruntime' 2>/dev/null && echo ,onnx)$(shell $(BIN)/python -c 'import openvino, nncf' 2>/dev/null && echo ,openvino)
+
 bench: $(STAMP)
 	$(BIN)/python bench/bench_grader.py
-	$(BIN)/python bench/bench_backends.py --backends torch$(shell $(BIN)/python -c 'import onnxruntime' 2>/dev/null && echo ,onnx)
-	$(BIN)/python bench/startup.py --backends torch$(shell $(BIN)/python -c 'import onnxruntime' 2>/dev/null && echo ,onnx)
+	$(BIN)/python bench/bench_backends.py --backends $(BENCH_BACKENDS)
+	$(BIN)/python bench/startup.py --backends $(BENCH_BACKENDS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache artifacts

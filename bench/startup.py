@@ -1,11 +1,13 @@
 """`viva serve` start-up per backend: seconds to /healthz and to /readyz, and the peak RSS.
 
-python bench/startup.py                  # torch and onnx (onnx needs the onnx extra)
+python bench/startup.py                  # torch and each optional backend that is installed
+python bench/startup.py --backends torch,openvino --rounds 3
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import socket
 import subprocess
@@ -64,14 +66,29 @@ def run(backend: str, data_dir: str) -> tuple[float, float, float]:
     return health, ready, rss
 
 
+def installed_backends() -> str:
+    """torch, and each optional backend whose extra imports."""
+    found = ["torch"]
+    for backend, modules in (("onnx", ("onnxruntime",)), ("openvino", ("openvino", "nncf"))):
+        if all(importlib.util.find_spec(m) is not None for m in modules):
+            found.append(backend)
+    return ",".join(found)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--backends", default="torch,onnx")
+    ap.add_argument("--backends", default=installed_backends())
+    ap.add_argument("--rounds", type=int, default=1, help="starts per backend")
     args = ap.parse_args()
     data_dir = os.environ.get("VIVA_DATA_DIR") or tempfile.mkdtemp(prefix="viva-startup-")
     for b in args.backends.split(","):
-        health, ready, rss = run(b, data_dir)
-        print(f"{b:6s} /healthz {health:5.2f} s   /readyz {ready:5.2f} s   peak RSS {rss:5.0f} MB")
+        for _ in range(args.rounds):
+            health, ready, rss = run(b, data_dir)
+            print(
+                f"{b:8s} /healthz {health:5.2f} s   /readyz {ready:5.2f} s   "
+                f"peak RSS {rss:5.0f} MB",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

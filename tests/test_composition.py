@@ -104,7 +104,7 @@ def test_injected_parts_replace_the_roots(no_llm_env: None) -> None:
         ),
         (
             lambda: _settings(embedding_backend="tpu"),
-            "VIVA_EMBEDDING_BACKEND: unknown value 'tpu' (have: onnx, torch)",
+            "VIVA_EMBEDDING_BACKEND: unknown value 'tpu' (have: onnx, openvino, torch)",
         ),
     ],
 )

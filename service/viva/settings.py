@@ -48,8 +48,8 @@ class Settings(BaseSettings):
     )
     embedding_backend: str = Field(
         default=DEFAULT_EMBEDDING_BACKEND,
-        description="how the model runs: torch (fp32) or onnx (int8, built locally on first use "
-        "or by `viva model build`; needs the onnx extra)",
+        description="how the model runs: torch (fp32), onnx or openvino (int8, built locally on "
+        "first use or by `viva model build`; need the onnx or openvino extra)",
     )
     embedding_device: str = "cpu"
     embedding_batch_size: int = Field(default=64, ge=1, le=4096)

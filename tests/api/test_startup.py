@@ -67,16 +67,3 @@ def test_api_and_cli_report_a_bad_setting_the_same_way(
     assert result.exit_code == 2
     assert result.output.strip() == f"error: {api_error.value}"
     assert str(api_error.value).startswith("VIVA_PORT: Input should be a valid integer")
-
-
-def test_serve_refuses_an_unknown_llm_provider_before_listening(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_settings: None
-) -> None:
-    monkeypatch.setenv("VIVA_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("VIVA_LLM_BASE_URL", "http://127.0.0.1:9/v1")
-    monkeypatch.setenv("VIVA_LLM_MODEL", "m")
-    monkeypatch.setenv("VIVA_LLM_PROVIDER", "nope")
-    result = CliRunner().invoke(cli, ["serve"])
-    assert result.exit_code == 2, result.output
-    assert result.output.strip() == f"error: {UNKNOWN_PROVIDER}"
-    assert not (tmp_path / "viva.db").exists()

@@ -60,10 +60,10 @@ def test_purge_needs_a_period_and_export_is_json(env: dict[str, str]) -> None:
 def test_serve_refuses_a_network_address_without_authentication(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import uvicorn
+    from viva.cli import serve
 
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append(kw))
+    monkeypatch.setattr(serve, "listen", lambda *a, **kw: calls.append(kw))
     r = runner.invoke(app, ["serve", "--host", "0.0.0.0"])
     assert r.exit_code == 2 and "refusing to serve 0.0.0.0" in r.stderr
     assert "--insecure" in r.stderr and not calls

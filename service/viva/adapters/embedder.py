@@ -12,6 +12,9 @@ import numpy as np
 
 from viva.adapters.onnx_embedder import OnnxEmbedder, SourceModel, build_dir
 from viva.adapters.onnx_embedder import build as onnx_build
+from viva.adapters.openvino_embedder import OpenVinoEmbedder
+from viva.adapters.openvino_embedder import build as openvino_build
+from viva.adapters.openvino_embedder import build_dir as openvino_build_dir
 from viva.core.ports import Embedder, FloatArray, TokenEmbeddings
 from viva.errors import ConfigError
 from viva.settings import DEFAULT_MODEL, registered
@@ -100,12 +103,13 @@ class SentenceTransformerEmbedder:
         return result
 
 
-def onnx_source(model: str) -> SourceModel:
-    """The local sentence-transformers folder that an ONNX build is made from."""
+def onnx_source(model: str, backend: str = "onnx") -> SourceModel:
+    """The local sentence-transformers folder that an ONNX or OpenVINO build is made from."""
     path = Path(_model_path(model))
     if not (path / "config.json").exists():
         raise ConfigError(
-            f"VIVA_EMBEDDING_BACKEND=onnx builds from a local model folder; {model!r} is not one"
+            f"VIVA_EMBEDDING_BACKEND={backend} builds from a local model folder; "
+            f"{model!r} is not one"
         )
     return SourceModel(path=path, name=_model_name(model))
 
@@ -130,6 +134,26 @@ def create_onnx_embedder(
     return OnnxEmbedder(folder, source.name, batch_size=batch_size)
 
 
+def build_openvino(model: str, cache_dir: Path, *, force: bool = False) -> Path:
+    """`viva model build --backend openvino`: convert and compress now (else on first use)."""
+    return openvino_build(onnx_source(model, "openvino"), cache_dir, force=force)
+
+
+def create_openvino_embedder(
+    model: str = DEFAULT_MODEL,
+    *,
+    cache_dir: Path,
+    batch_size: int = 64,
+    **_: object,
+) -> Embedder:
+    """The int8 OpenVINO build of `model`, built into `cache_dir` first if it is not there."""
+    source = onnx_source(model, "openvino")
+    folder = openvino_build_dir(source, cache_dir)
+    if not (folder / "model.xml").exists():
+        folder = openvino_build(source, cache_dir)
+    return OpenVinoEmbedder(folder, source.name, batch_size=batch_size)
+
+
 def create_torch_embedder(
     model: str = DEFAULT_MODEL, *, device: str = "cpu", batch_size: int = 64, **_: object
 ) -> Embedder:
@@ -144,6 +168,7 @@ REGISTRY: dict[str, EmbedderFactory] = {"sentence-transformers": SentenceTransfo
 BACKENDS: dict[str, EmbedderFactory] = {
     "torch": create_torch_embedder,
     "onnx": create_onnx_embedder,
+    "openvino": create_openvino_embedder,
 }
 """How the sentence-transformers provider runs the model, by VIVA_EMBEDDING_BACKEND. A factory
 takes the model and `device=`, `batch_size=` and `cache_dir=` keywords (cache_dir: where built

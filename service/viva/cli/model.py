@@ -16,16 +16,19 @@ app.add_typer(model_app, name="model")
 @model_app.command("build")
 @handle_errors
 def model_build(
-    backend: Annotated[str, typer.Option(help="onnx (int8).")] = "onnx",
+    backend: Annotated[str, typer.Option(help="onnx or openvino (both int8).")] = "onnx",
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if cached.")] = False,
 ) -> None:
     """Export and quantize VIVA_EMBEDDING_MODEL from its local weights (no download) into
     VIVA_DATA_DIR/models; the server otherwise does this on first use."""
-    from viva.adapters.embedder import build_onnx
+    from viva.adapters.embedder import build_onnx, build_openvino
     from viva.settings import get_settings
 
-    if backend != "onnx":
-        raise ConfigError(f"--backend: only onnx is built ahead of time, not {backend!r}")
+    builders = {"onnx": build_onnx, "openvino": build_openvino}
+    if backend not in builders:
+        raise ConfigError(
+            f"--backend: only {' and '.join(builders)} are built ahead of time, not {backend!r}"
+        )
     s = get_settings()
-    folder = build_onnx(s.embedding_model, s.models_dir, force=force)
+    folder = builders[backend](s.embedding_model, s.models_dir, force=force)
     typer.echo(f"built {folder}")
