@@ -12,8 +12,10 @@ from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.openai_server import FakeOpenAIServer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
 REPO = Path(__file__).resolve().parents[1]
+# One cache of built models (the default backend builds int8 weights on first use) for every
+# test's temporary data directory and the servers tests start: built once, not per test.
+os.environ.setdefault("VIVA_MODEL_CACHE_DIR", str(REPO / ".viva" / "test-models"))
 
 pytest_plugins = ["tests.pg"]  # PostgreSQL fixtures: postgres_server, postgres_url, database_url
 
