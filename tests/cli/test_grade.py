@@ -63,7 +63,7 @@ def test_grade_jsonl_keeps_good_rows_and_names_bad_ones(answers: Path, tmp_path:
     good, empty, unknown, missing, attack = rows
     assert good["score"] > scoring.PASSING  # graded, and not "needs work"
     assert good["input"] == {"cohort": "spring"}
-    assert good["bank_version"] and good["model"].endswith("all-MiniLM-L6-v2")
+    assert good["bank_version"] and good["model"].endswith("all-MiniLM-L6-v2+openvino-int8")
     assert {p["id"] for p in good["points"]} and all(
         p["evidence"] is None
         or GOOD[p["evidence"]["start"] : p["evidence"]["end"]] == p["evidence"]["text"]
