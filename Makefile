@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_grader.py
 	$(BIN)/python bench/bench_backends.py --backends torch$(shell $(BIN)/python -c 'import onnxruntime' 2>/dev/null && echo ,onnx)
 	$(BIN)/python bench/startup.py --backends torch$(shell $(BIN)/python -c 'import onnxruntime' 2>/dev/null && echo ,onnx)
+	$(shell $(BIN)/python -c 'import ray' 2>/dev/null && echo $(BIN)/python bench/bench_ray.py)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache artifacts
