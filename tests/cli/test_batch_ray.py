@@ -150,6 +150,24 @@ def test_an_unknown_engine_exits_2(tmp_path: Path) -> None:
     assert not (tmp_path / "o.jsonl").exists()
 
 
+def test_bad_settings_stop_before_ray_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The actors build the grader, so the driver checks its settings first: exit 2, named."""
+    _ray()
+    monkeypatch.setenv("VIVA_EMBEDDING_PROVIDER", "no-such-provider")
+    get_settings.cache_clear()
+    try:
+        result = grade(
+            answers_file(tmp_path / "a.jsonl"), "-o", tmp_path / "o.jsonl", "--engine", "ray"
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2, result.output
+    assert "VIVA_EMBEDDING_PROVIDER: unknown value 'no-such-provider'" in result.output
+    assert not (tmp_path / "o.jsonl").exists()
+
+
 def test_without_ray_installed_the_engine_names_the_extra(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

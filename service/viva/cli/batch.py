@@ -228,7 +228,9 @@ def grade(
             "--llm needs an LLM: set VIVA_LLM_BASE_URL and VIVA_LLM_MODEL (see README)"
         )
     reviewer = parts.reviewer if llm else None  # builds the judge: bad VIVA_LLM_* stop here
-    grader = parts.grader if ray_engine is None else None  # Ray's actors build their own
+    grader = parts.grader if ray_engine is None else None  # Ray's actors build their own...
+    if ray_engine is not None:
+        parts.check()  # ...so bad settings are named here, before Ray starts (loads no model)
     done = Written()
     if resume and isinstance(writer, StreamWriter) and output is not None:
         done = writer.written(output)
