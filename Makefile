@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_grader.py
 	$(BIN)/python bench/bench_backends.py --backends $(BENCH_BACKENDS)
 	$(BIN)/python bench/startup.py --backends $(BENCH_BACKENDS)
+	$(shell $(BIN)/python -c 'import ray' 2>/dev/null && echo $(BIN)/python bench/bench_ray.py)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache artifacts

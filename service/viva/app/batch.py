@@ -153,12 +153,23 @@ def grade_chunks(
     """Each chunk of rows, graded, as soon as it is; at most one chunk is read ahead."""
     it = iter(rows)
     while raws := list(islice(it, chunk_size)):
-        chunk = [_validate(r, bank, max_chars) for r in raws]
-        todo = [(row, req) for row, req in chunk if req is not None]
-        grades = grader.grade_many([req for _, req in todo])
-        for (row, _), grade in zip(todo, grades, strict=True):
-            row.grade = grade
-        yield [row for row, _ in chunk]
+        yield grade_batch(raws, bank, grader, max_chars=max_chars)
+
+
+def grade_batch(
+    raws: Sequence[RawRow], bank: Bank, grader: Grader, *, max_chars: int = 8000
+) -> list[GradedRow]:
+    """One model batch of rows, graded in order; a row that fails validation keeps its error.
+
+    The one place a row is graded: `grade_chunks` here and each actor of `--engine ray`
+    (viva.adapters.ray_engine) call it, so both engines write the same rows.
+    """
+    chunk = [_validate(r, bank, max_chars) for r in raws]
+    todo = [(row, req) for row, req in chunk if req is not None]
+    grades = grader.grade_many([req for _, req in todo])
+    for (row, _), grade in zip(todo, grades, strict=True):
+        row.grade = grade
+    return [row for row, _ in chunk]
 
 
 def grade_rows(

@@ -185,6 +185,15 @@ def grade(
         str | None,
         typer.Option("--answer-col", metavar="COLUMN", help="Long sheets: column with answers."),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            metavar="NAME",
+            help="default: grade in this process | ray: on Ray Data, one grader per actor, on "
+            "a local Ray or the cluster at RAY_ADDRESS (pip install 'viva[ray]').",
+        ),
+    ] = "default",
 ) -> None:
     """Grade a file of answers against a question bank.
 
@@ -194,6 +203,7 @@ def grade(
     from viva.app.batch import grade_chunks, review_rows, skip_written, spooled_reports
     from viva.composition import get_components
 
+    ray_engine = _engine(engine)
     writer = _writer_for(output, output_format)
     sep = None if delimiter is None else parse_delimiter(delimiter)
     if resume and not isinstance(writer, StreamWriter):
@@ -218,17 +228,24 @@ def grade(
             "--llm needs an LLM: set VIVA_LLM_BASE_URL and VIVA_LLM_MODEL (see README)"
         )
     reviewer = parts.reviewer if llm else None  # builds the judge: bad VIVA_LLM_* stop here
-    grader = parts.grader
+    grader = parts.grader if ray_engine is None else None  # Ray's actors build their own...
+    if ray_engine is not None:
+        parts.check()  # ...so bad settings are named here, before Ray starts (loads no model)
     done = Written()
     if resume and isinstance(writer, StreamWriter) and output is not None:
         done = writer.written(output)
         if done.rows:
             typer.echo(f"resuming: {done.rows} rows already in {output}")
-    rows = skip_written(source(), done.ids)
+    rows = lambda: skip_written(source(), done.ids)  # noqa: E731 (Ray reads it remotely)
     graded, failed = done.rows, done.failed
     errors: list[str] = []  # the first few, shown at the end; the rest are counted
     table: list[Any] = []  # only without --output: the terminal summary lists every row
     with ExitStack() as stack:
+        if grader is not None:
+            chunks = grade_chunks(rows(), the_bank, grader, max_chars=settings.max_answer_chars)
+        else:
+            stack.enter_context(ray_engine.connected())  # before the output is opened
+            chunks = ray_engine.grade_chunks(rows, the_bank, settings)
         sink = spool = None
         if isinstance(writer, StreamWriter) and output is not None:
             sink = stack.enter_context(writer.open(output, append=resume, columns=columns))
@@ -237,7 +254,7 @@ def grade(
         advance = stack.enter_context(_progress(total, "grading"))
         advance(min(done.rows, total))
         try:
-            for chunk in grade_chunks(rows, the_bank, grader, max_chars=settings.max_answer_chars):
+            for chunk in chunks:
                 if reviewer is not None:
                     review_rows(chunk, the_bank, reviewer)
                 if sink is not None:
@@ -274,6 +291,26 @@ def grade(
     if failed:
         err(f"{failed} of {graded} rows failed")
         raise typer.Exit(1)
+
+
+ENGINES = ("default", "ray")
+
+
+def _engine(name: str) -> Any:
+    """None for the default engine; for `ray`, its adapter (exit 2 if Ray is not installed)."""
+    if name not in ENGINES:
+        raise InvalidInputError(f"--engine takes {' or '.join(ENGINES)}, not {name!r}")
+    if name == "default":
+        return None
+    try:
+        from viva.adapters import ray_engine
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] != "ray":
+            raise
+        raise InvalidInputError(
+            "--engine ray needs Ray, which is not installed: pip install 'viva[ray]'"
+        ) from None
+    return ray_engine
 
 
 @app.command(epilog="Exit codes: 0 written; 2 unusable input or arguments.")
