@@ -179,6 +179,41 @@ def single_thread_blas() -> None:
     threadpool_limits(1, user_api="blas")
 
 
+PADDING_SHARE = 0.25
+"""At most this share of a model batch's rows x tokens may be padding (plus one short text's
+worth, PADDING_SLACK tokens a row, so short texts still go together)."""
+PADDING_SLACK = 8
+
+
+def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Indices into `lengths`, shortest first, cut into model batches of similar lengths.
+
+    A padded token costs a CPU as much as a real one and, unlike on a GPU, larger batches buy
+    nothing (an int8 row of 128 tokens: 16 ms of CPU alone, 18-22 ms in a batch of 32). So a
+    batch ends where padding would pass PADDING_SHARE: 32 random answers padded to the longest
+    were 2.3x their real tokens, the API's request batches paid that, and grade_many 1.4x.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    tokens = 0
+    for i in order:
+        n = lengths[i]
+        rows = len(batches[-1]) + 1 if batches else 0
+        padded = rows * n  # sorted: the new text is the widest
+        fits = (
+            batches
+            and rows <= batch_size
+            and padded <= (1 + PADDING_SHARE) * (tokens + n) + PADDING_SLACK * rows
+        )
+        if fits:
+            batches[-1].append(i)
+            tokens += n
+        else:
+            batches.append([i])
+            tokens = n
+    return batches
+
+
 class OnnxEmbedder:
     """Sentence and token vectors from an int8 ONNX build; thread-safe, no torch."""
 
@@ -224,9 +259,7 @@ class OnnxEmbedder:
         """Unpadded last hidden states, one (tokens, dim) array per encoding, in order.
         Batches are formed from texts of similar length so little work goes to padding."""
         out: list[FloatArray | None] = [None] * len(encs)
-        order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
+        for chunk in length_batches([len(e.ids) for e in encs], self.batch_size):
             width = max(len(encs[i].ids) for i in chunk)
             ids = np.zeros((len(chunk), width), dtype=np.int64)
             mask = np.zeros_like(ids)
