@@ -51,6 +51,7 @@ agreement: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_grader.py
 	$(BIN)/python bench/bench_backends.py --backends torch$(shell $(BIN)/python -c 'import onnxruntime' 2>/dev/null && echo ,onnx)
+	$(BIN)/python bench/bench_api.py --backend $(shell $(BIN)/python -c 'import onnxruntime' 2>/dev/null && echo onnx || echo torch)
 	$(BIN)/python bench/startup.py --backends torch$(shell $(BIN)/python -c 'import onnxruntime' 2>/dev/null && echo ,onnx)
 
 clean:
