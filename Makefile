@@ -54,6 +54,7 @@ BENCH_BACKENDS = torch$(shell $(BIN)/python -c 'import onnxruntime' 2>/dev/null 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_grader.py
 	$(BIN)/python bench/bench_backends.py --backends $(BENCH_BACKENDS)
+	$(BIN)/python bench/bench_api.py --backend openvino
 	$(BIN)/python bench/startup.py --backends $(BENCH_BACKENDS)
 	$(shell $(BIN)/python -c 'import ray' 2>/dev/null && echo $(BIN)/python bench/bench_ray.py)
 

@@ -122,6 +122,26 @@ def test_a_full_grading_queue_answers_503_with_retry_after(tmp_path: Path) -> No
         assert queue.depth == 0
 
 
+def test_a_grade_frees_its_queue_place_before_its_response_is_sent(tmp_path: Path) -> None:
+    """A client may send its next request as soon as it has read the response: the place must
+    be free by then, or a queue as long as the number of clients refuses them."""
+    app = create_app(make_settings(tmp_path, max_queued_grades=1), grader=Grader(FakeEmbedder()))
+    depth_at_response: list[int] = []
+
+    async def spy(scope: Any, receive: Any, send: Any) -> None:
+        async def watch(message: Any) -> None:
+            if message["type"] == "http.response.start" and scope["path"] == "/v1/grade":
+                depth_at_response.append(app.state.grading_queue.depth)
+            await send(message)
+
+        await app(scope, receive, watch)
+
+    body = {"bank_id": "keras", "question_id": "keras-01", "answer": "layers and fit"}
+    with TestClient(spy) as c:
+        assert [c.post("/v1/grade", json=body).status_code for _ in range(3)] == [200] * 3
+    assert depth_at_response == [0, 0, 0]
+
+
 class _Gate(FakeEmbedder):
     """Blocks token embedding until released, so requests pile up behind the first one."""
 

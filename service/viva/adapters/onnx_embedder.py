@@ -164,6 +164,56 @@ def build(source: SourceModel, cache_dir: Path, *, force: bool = False) -> Path:
     return target
 
 
+def single_thread_blas() -> None:
+    """Numpy's BLAS to one thread, for the whole process (threadpoolctl ships with scikit-learn).
+
+    Grading multiplies small matrices (answer tokens x rubric tokens), where a second OpenBLAS
+    thread gains nothing, and that thread then busy-waits after every product, taking a core
+    from the model and the server: on 2 loaded cores a one-answer grade cost 35 ms of CPU with
+    it and 17 ms without (a batch 20 -> 14 ms per answer). The model has its own threads.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a dependency of scikit-learn, always installed
+        return
+    threadpool_limits(1, user_api="blas")
+
+
+PADDING_SHARE = 0.25
+"""At most this share of a model batch's rows x tokens may be padding (plus one short text's
+worth, PADDING_SLACK tokens a row, so short texts still go together)."""
+PADDING_SLACK = 8
+
+
+def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Indices into `lengths`, shortest first, cut into model batches of similar lengths.
+
+    A padded token costs a CPU as much as a real one and, unlike on a GPU, larger batches buy
+    nothing (an int8 row of 128 tokens: 16 ms of CPU alone, 18-22 ms in a batch of 32). So a
+    batch ends where padding would pass PADDING_SHARE: 32 random answers padded to the longest
+    were 2.3x their real tokens, the API's request batches paid that, and grade_many 1.4x.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    tokens = 0
+    for i in order:
+        n = lengths[i]
+        rows = len(batches[-1]) + 1 if batches else 0
+        padded = rows * n  # sorted: the new text is the widest
+        fits = (
+            batches
+            and rows <= batch_size
+            and padded <= (1 + PADDING_SHARE) * (tokens + n) + PADDING_SLACK * rows
+        )
+        if fits:
+            batches[-1].append(i)
+            tokens += n
+        else:
+            batches.append([i])
+            tokens = n
+    return batches
+
+
 class OnnxEmbedder:
     """Sentence and token vectors from an int8 ONNX build; thread-safe, no torch."""
 
@@ -182,8 +232,15 @@ class OnnxEmbedder:
         self.name = f"{name}+{self.backend}"
         self.batch_size = batch_size
         self.max_tokens = int(meta["max_tokens"])
+        single_thread_blas()
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # No busy-waiting between runs: spinning threads burn the CPU that the server's own
+        # threads (HTTP, tokenising, scoring) and other processes need. On 2 loaded cores
+        # (bench/bench_api.py) it doubled the CPU of a one-answer run (41 -> 18 ms without)
+        # and cost batches a quarter more.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(folder / "model.onnx"), opts, providers=["CPUExecutionProvider"]
         )
@@ -202,9 +259,7 @@ class OnnxEmbedder:
         """Unpadded last hidden states, one (tokens, dim) array per encoding, in order.
         Batches are formed from texts of similar length so little work goes to padding."""
         out: list[FloatArray | None] = [None] * len(encs)
-        order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
+        for chunk in length_batches([len(e.ids) for e in encs], self.batch_size):
             width = max(len(encs[i].ids) for i in chunk)
             ids = np.zeros((len(chunk), width), dtype=np.int64)
             mask = np.zeros_like(ids)

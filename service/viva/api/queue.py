@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
@@ -80,4 +80,14 @@ def grading_slot(request: Request) -> Iterator[None]:
         queue.release()
 
 
-GradingSlot = Annotated[None, Depends(grading_slot)]
+def _slot_dependency() -> Any:
+    """The slot ends when the route returns, not after the response is sent (FastAPI's default
+    for a dependency that yields): a client's next request may arrive before that, and 32
+    clients then met spurious 503s from a queue of 32 (bench/bench_api.py)."""
+    try:
+        return Depends(grading_slot, scope="function")
+    except TypeError:  # pragma: no cover - FastAPI before 0.121 has no scope: after the response
+        return Depends(grading_slot)
+
+
+GradingSlot = Annotated[None, _slot_dependency()]
