@@ -140,3 +140,17 @@ def test_misconception_threshold_stays_above_every_strong_answer() -> None:
     # A strong answer closer to a rubric point than to the claim never fires anyway.
     closer, _ = fit_misconception_threshold(sims, [0.5] * 11 + [0.99], shown, strong)
     assert closer == 0.6  # and then only the weak answer is a false firing: 10 of 11
+
+
+def test_a_calibration_id_covers_every_fitted_value() -> None:
+    """Refitting only the misconception threshold once kept the old id: two calibrations that
+    grade differently must not share the id stamped into grades."""
+    from dataclasses import replace
+
+    from viva.core.calibration import Calibration, stamped
+
+    a = stamped(Calibration(weights={"semantic": 3.0}, bias=-1.0, floor=0.2))
+    assert a.id.startswith("fit-") and stamped(a).id == a.id  # the same values, the same id
+    for change in ({"misconception_threshold": 0.83}, {"floor": 0.21}, {"pass_threshold": 0.4}):
+        assert stamped(replace(a, **change)).id != a.id
+    assert stamped(replace(a, fitted_on="other words")).id == a.id  # a note, not a value

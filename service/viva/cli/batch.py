@@ -494,7 +494,7 @@ def calibrate(
     from viva.adapters.calibration_file import save_calibration
     from viva.app.evaluation import fit, fit_on_banks, refit_pass_threshold, report, scores
     from viva.composition import get_components
-    from viva.core.calibration import Calibration
+    from viva.core.calibration import Calibration, stamped
 
     items, grader, _, feats = _eval_setup(data, None)
     cal = fit(items, feats, Calibration(), ", ".join(p.name for p in data))
@@ -502,6 +502,7 @@ def calibrate(
         bank_repo = get_components().banks
         cal = fit_on_banks(grader, bank_repo.all(), cal)
         cal = refit_pass_threshold(items, feats, cal)
+    cal = stamped(cal)
     save_calibration(cal, output)
     typer.echo(
         f"wrote {output} ({cal.id}); weights {dict(cal.weights)}, bias {cal.bias}"

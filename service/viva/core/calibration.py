@@ -8,6 +8,8 @@ sentence-transformers' evaluators.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -154,6 +156,14 @@ def fit_misconception_threshold(
         if tp and tp / float(pred.sum()) >= scoring.MISCONCEPTION_PRECISION:
             return t, tp / float(y.sum())
     return 1.0, 0.0  # nothing fires reliably enough: never fire
+
+
+def stamped(cal: Calibration) -> Calibration:
+    """The id from every fitted value (weights, floor, thresholds), so two calibrations that
+    grade differently never share an id in provenance."""
+    content = {k: v for k, v in cal.to_dict().items() if k not in ("id", "fitted_on")}
+    digest = hashlib.sha1(json.dumps(content, sort_keys=True).encode()).hexdigest()[:8]
+    return replace(cal, id=f"fit-{digest}")
 
 
 def with_fit(
