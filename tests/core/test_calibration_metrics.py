@@ -154,3 +154,20 @@ def test_a_calibration_id_covers_every_fitted_value() -> None:
     for change in ({"misconception_threshold": 0.83}, {"floor": 0.21}, {"pass_threshold": 0.4}):
         assert stamped(replace(a, **change)).id != a.id
     assert stamped(replace(a, fitted_on="other words")).id == a.id  # a note, not a value
+
+
+def test_a_margin_lets_a_lower_threshold_keep_its_precision() -> None:
+    """Sentences about the topic sit near both a point and the wrong claim; a sentence stating
+    the claim sits clearly nearer the claim. The fitted margin tells them apart, so the
+    threshold can come down and catch more of the claims."""
+    from viva.core.calibration import fit_misconception_rule, fit_misconception_threshold
+
+    # Six tagged answers: three clear (0.90 vs points 0.60), three paraphrased (0.80 vs 0.60).
+    # Four untagged answers on the topic: 0.81-0.84 from the claim, but 0.80 from a point.
+    sims = [0.90, 0.90, 0.90, 0.80, 0.80, 0.80, 0.84, 0.83, 0.82, 0.81]
+    point_sims = [0.60] * 6 + [0.80] * 4
+    shown = [True] * 6 + [False] * 4
+    t0, r0 = fit_misconception_threshold(sims, point_sims, shown)
+    assert (t0, r0) == (0.9, 0.5)  # without a margin only the clear half is safe to fire
+    t, margin, recall = fit_misconception_rule(sims, point_sims, shown)
+    assert (t, recall) == (0.8, 1.0) and 0.04 <= margin < 0.2  # the smallest margin that works

@@ -279,3 +279,13 @@ def test_a_misconception_is_read_within_one_sentence(grader: Grader) -> None:
     assert not hit.triggered and hit.similarity < 0.6
     both = grader.grade(QUESTION, "Dropout zeroes neurons when making predictions afterwards.")
     assert {m.id: m for m in both.misconceptions}["test-time"].triggered
+
+
+def test_a_misconception_fires_only_past_the_fitted_margin(fake_embedder: FakeEmbedder) -> None:
+    from dataclasses import replace
+
+    said = "Dropout also removes neurons when making predictions."
+    fired = Grader(fake_embedder, CAL).grade(QUESTION, said).misconceptions[0]
+    assert fired.triggered and fired.similarity > 0.99
+    wide = Grader(fake_embedder, replace(CAL, misconception_margin=0.95))
+    assert not wide.grade(QUESTION, said).misconceptions[0].triggered  # not that much nearer

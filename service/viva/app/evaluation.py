@@ -22,7 +22,7 @@ from viva.core.calibration import (
     FEATURES,
     Calibration,
     best_threshold,
-    fit_misconception_threshold,
+    fit_misconception_rule,
     fit_samples,
     null_floor,
     predict_scores,
@@ -206,14 +206,20 @@ def fit_on_banks(grader: Grader, banks: Sequence[Bank], cal: Calibration) -> Cal
     if not null:
         raise InvalidInputError("no bank has graded examples to fit on")
     floor = null_floor(null)
-    t, recall = fit_misconception_threshold(sims, point_sims, shown, good)
+    t, margin, recall = fit_misconception_rule(sims, point_sims, shown, good)
     fitted_on = (
         f"{cal.fitted_on}; floor: {len(null)} point coverages from answers to other questions "
         f"(quantile {scoring.NULL_QUANTILE}); misconception threshold: {sum(shown)} graded "
-        f"examples showing a misconception (recall {recall:.3f} at precision "
+        f"examples showing a misconception (margin {margin}, recall {recall:.3f} at precision "
         f">= {scoring.MISCONCEPTION_PRECISION}, above every example scored >= {scoring.STRONG})"
     )
-    return replace(cal, floor=floor, misconception_threshold=round(t, 4), fitted_on=fitted_on)
+    return replace(
+        cal,
+        floor=floor,
+        misconception_threshold=round(t, 4),
+        misconception_margin=margin,
+        fitted_on=fitted_on,
+    )
 
 
 def refit_pass_threshold(

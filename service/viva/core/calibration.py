@@ -35,6 +35,7 @@ class Calibration:
     weights: Mapping[str, float] = field(default_factory=lambda: {"semantic": 12.0, "lexical": 2.0})
     bias: float = -7.5
     misconception_threshold: float = scoring.MISCONCEPTION
+    misconception_margin: float = 0.0  # a span fires only this much closer to it than to any point
     off_topic_threshold: float = scoring.OFF_TOPIC
     keyword_cap: float = scoring.KEYWORD_CAP
     evidence_min: float = scoring.EVIDENCE_MIN
@@ -156,6 +157,27 @@ def fit_misconception_threshold(
         if tp and tp / float(pred.sum()) >= scoring.MISCONCEPTION_PRECISION:
             return t, tp / float(y.sum())
     return 1.0, 0.0  # nothing fires reliably enough: never fire
+
+
+def fit_misconception_rule(
+    sims: Sequence[float],
+    point_sims: Sequence[float],
+    shown: Sequence[bool],
+    good: Sequence[bool] | None = None,
+) -> tuple[float, float, float]:
+    """Threshold and margin together: a span fires a misconception when it is at least the
+    threshold from it and more than the margin closer to it than to every rubric point. A
+    margin lets a lower threshold hold its precision (a sentence about the topic sits near both
+    the point and the wrong claim; one that states the claim sits clearly nearer the claim).
+    Returns threshold, margin and recall, each margin fitted as in `fit_misconception_threshold`.
+    """
+    p = np.asarray(point_sims, dtype=np.float64)
+    best = (1.0, 0.0, 0.0)
+    for margin in scoring.MISCONCEPTION_MARGINS:
+        t, recall = fit_misconception_threshold(sims, list(p + margin), shown, good)
+        if recall > best[2]:
+            best = (t, margin, recall)
+    return best
 
 
 def stamped(cal: Calibration) -> Calibration:

@@ -550,7 +550,11 @@ class Grader:
         misconceptions: list[MisconceptionResult] = []
         for m, (sim, span, point_sim) in zip(q.misconceptions, f.misconception_sims, strict=True):
             # A span closer to a rubric point than to the wrong claim is not the claim.
-            hit = span is not None and sim >= cal.misconception_threshold and sim > point_sim
+            hit = (
+                span is not None
+                and sim >= cal.misconception_threshold
+                and sim > point_sim + cal.misconception_margin
+            )
             misconceptions.append(
                 MisconceptionResult(
                     id=m.id,

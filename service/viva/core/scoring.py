@@ -63,6 +63,11 @@ MISCONCEPTION = 0.72
 """Span-to-misconception cosine from which a misconception fires, until `viva calibrate
 --banks` fits it on the banks' graded examples that show a misconception."""
 
+MISCONCEPTION_MARGINS = tuple(round(0.01 * i, 2) for i in range(21))
+"""How much closer to a misconception than to every rubric point a span must be, tried from 0 to
+0.2 when fitting: with the threshold, the pair that fires most often on the graded examples that
+show a misconception, at the precision below, wins (the smaller margin on a tie)."""
+
 MISCONCEPTION_PRECISION = 0.9
 """A fitted misconception threshold must be right this often on graded examples: telling a
 candidate "you said X" about a correct answer costs more trust than missing a wrong one."""
