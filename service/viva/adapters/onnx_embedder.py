@@ -179,38 +179,24 @@ def single_thread_blas() -> None:
     threadpool_limits(1, user_api="blas")
 
 
-PADDING_SHARE = 0.25
-"""At most this share of a model batch's rows x tokens may be padding (plus one short text's
-worth, PADDING_SLACK tokens a row, so short texts still go together)."""
-PADDING_SLACK = 8
-
-
 def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
-    """Indices into `lengths`, shortest first, cut into model batches of similar lengths.
+    """Indices into `lengths`, shortest first, cut into model batches of texts of one length.
 
-    A padded token costs a CPU as much as a real one and, unlike on a GPU, larger batches buy
-    nothing (an int8 row of 128 tokens: 16 ms of CPU alone, 18-22 ms in a batch of 32). So a
-    batch ends where padding would pass PADDING_SHARE: 32 random answers padded to the longest
-    were 2.3x their real tokens, the API's request batches paid that, and grade_many 1.4x.
+    No padding at all. A text's vectors must not depend on what it is batched with: padded to
+    a longer neighbour, an answer's similarities moved in the 4th decimal, so the same answer
+    graded alone and in a file got different grades. And on a CPU a padded token costs as much
+    as a real one while larger batches buy nothing (an int8 row of 128 tokens: 16 ms of CPU
+    alone, 18-22 ms in a batch of 32; 32 random answers padded to the longest were 2.3x their
+    real tokens).
     """
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
     batches: list[list[int]] = []
-    tokens = 0
     for i in order:
-        n = lengths[i]
-        rows = len(batches[-1]) + 1 if batches else 0
-        padded = rows * n  # sorted: the new text is the widest
-        fits = (
-            batches
-            and rows <= batch_size
-            and padded <= (1 + PADDING_SHARE) * (tokens + n) + PADDING_SLACK * rows
-        )
-        if fits:
-            batches[-1].append(i)
-            tokens += n
+        last = batches[-1] if batches else None
+        if last is not None and len(last) < batch_size and lengths[last[0]] == lengths[i]:
+            last.append(i)
         else:
             batches.append([i])
-            tokens = n
     return batches
 
 
@@ -257,7 +243,7 @@ class OnnxEmbedder:
 
     def _forward(self, encs: list[Any]) -> list[FloatArray]:
         """Unpadded last hidden states, one (tokens, dim) array per encoding, in order.
-        Batches are formed from texts of similar length so little work goes to padding."""
+        Batches hold texts of one length: no padding, so batching never changes a vector."""
         out: list[FloatArray | None] = [None] * len(encs)
         for chunk in length_batches([len(e.ids) for e in encs], self.batch_size):
             width = max(len(encs[i].ids) for i in chunk)

@@ -463,10 +463,18 @@ class Grader:
             pooled = vecs[rows].mean(axis=0)
             answer_vec = (pooled / max(float(np.linalg.norm(pooled)), 1e-9)).astype(np.float32)
             q_sims = (vecs[rows] @ self.embed_texts([q.prompt]).T)[:, 0]
-            echoes = all(
-                qs >= scoring.ECHO_QUESTION
-                and qs - best_point_sim_per_span[i] >= scoring.ECHO_MARGIN
-                for qs, i in zip(q_sims, rows, strict=True)
+            said = content_stems(p.request.answer)
+            echoes = (
+                all(
+                    qs >= scoring.ECHO_QUESTION
+                    and qs - best_point_sim_per_span[i] >= scoring.ECHO_MARGIN
+                    for qs, i in zip(q_sims, rows, strict=True)
+                )
+                # ...in mostly the question's own words, and with none of a point's words: a
+                # short definition ("A variable is a location in memory…") also sits nearest
+                # its question, but adds the rubric's words.
+                and sum(w in q_stems for w in said) >= scoring.ECHO_OWN_WORDS * len(said)
+                and all(pf.values["lexical"] < scoring.OFF_TOPIC_INCIDENTAL for pf in points)
             )
         return GradeFeatures(
             request=p.request,
