@@ -118,3 +118,13 @@ def test_bad_settings_stop_start_up_naming_the_variable(
 def test_a_prompt_dir_without_templates_is_refused(tmp_path: Path, no_llm_env: None) -> None:
     with pytest.raises(ConfigError, match=r"^VIVA_LLM_PROMPT: .*have: none"):
         Components(_llm(prompts_dir=tmp_path)).check()
+
+
+def test_built_models_live_in_the_data_directory_unless_a_cache_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VIVA_MODEL_CACHE_DIR", raising=False)
+    assert Settings(data_dir=tmp_path / "d").models_dir == tmp_path / "d" / "models"
+    monkeypatch.setenv("VIVA_MODEL_CACHE_DIR", str(tmp_path / "shared"))
+    assert Settings(data_dir=tmp_path / "d").models_dir == tmp_path / "shared"
+    assert Settings().embedding_backend == "openvino"  # the measured default (README, Speed)

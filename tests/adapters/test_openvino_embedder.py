@@ -86,6 +86,7 @@ def test_viva_model_build_finds_the_build_in_the_data_directory(
     from viva.settings import get_settings
 
     monkeypatch.setenv("VIVA_DATA_DIR", str(cache.parent))
+    monkeypatch.delenv("VIVA_MODEL_CACHE_DIR", raising=False)  # the data directory's default
     get_settings.cache_clear()
     try:
         r = CliRunner().invoke(cli, ["model", "build", "--backend", "openvino"])
