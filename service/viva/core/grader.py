@@ -176,7 +176,6 @@ class GradeFeatures:
     misconception_sims: list[tuple[float, Span | None, float]]
     spans: list[Span]
     answer_vec: FloatArray | None = None  # pooled over the answer's sentences, unit length
-    echoes_question: bool = False  # every sentence nearer the question than any point
 
 
 @dataclass(frozen=True)
@@ -208,7 +207,7 @@ def to_sample(f: GradeFeatures, target: float, cal: Calibration) -> Sample:
     so a calibration is fitted on exactly the formula it will be served with."""
     x = np.asarray([[pf.values.get(n, 0.0) for n in FEATURES] for pf in f.points], dtype=np.float64)
     w = np.asarray([p.weight for p in f.request.question.points], dtype=np.float64)
-    zero = not f.spans or is_off_topic(f, cal) or f.echoes_question
+    zero = not f.spans or is_off_topic(f, cal)
     return Sample(x, w, target, zero=zero, cap=coverage_cap(f, cal))
 
 
@@ -452,7 +451,6 @@ class Grader:
             }
             points.append(PointFeatures(values, spans[si], phrasings[pi]))
         answer_vec = None
-        echoes = False
         if spans:
             q_sim = float((vecs @ self.embed_texts([q.prompt]).T).max())
             topical = max(topical, q_sim)
@@ -462,20 +460,6 @@ class Grader:
             )
             pooled = vecs[rows].mean(axis=0)
             answer_vec = (pooled / max(float(np.linalg.norm(pooled)), 1e-9)).astype(np.float32)
-            q_sims = (vecs[rows] @ self.embed_texts([q.prompt]).T)[:, 0]
-            said = content_stems(p.request.answer)
-            echoes = (
-                all(
-                    qs >= scoring.ECHO_QUESTION
-                    and qs - best_point_sim_per_span[i] >= scoring.ECHO_MARGIN
-                    for qs, i in zip(q_sims, rows, strict=True)
-                )
-                # ...in mostly the question's own words, and with none of a point's words: a
-                # short definition ("A variable is a location in memory…") also sits nearest
-                # its question, but adds the rubric's words.
-                and sum(w in q_stems for w in said) >= scoring.ECHO_OWN_WORDS * len(said)
-                and all(pf.values["lexical"] < scoring.OFF_TOPIC_INCIDENTAL for pf in points)
-            )
         return GradeFeatures(
             request=p.request,
             flags=flags,
@@ -487,7 +471,6 @@ class Grader:
             ),
             spans=spans,
             answer_vec=answer_vec,
-            echoes_question=echoes,
         )
 
     def _sounds_like_injection(
@@ -530,14 +513,11 @@ class Grader:
         off_topic = is_off_topic(f, cal)
         if off_topic:
             flags.append("off_topic")
-        elif f.echoes_question:
-            # The question said back in other words: nothing checkable, nothing earned.
-            flags.extend(x for x in ("restates_question", "vague") if x not in flags)
         elif is_vague(f):
             flags.append("vague")
         points: list[PointResult] = []
         for pt, pf in zip(q.points, f.points, strict=True):
-            gradable = pf.evidence is not None and not off_topic and not f.echoes_question
+            gradable = pf.evidence is not None and not off_topic
             cov = scoring.point_coverage(
                 cal.coverage(pf.values) if gradable else 0.0,
                 gradable=gradable,

@@ -88,24 +88,6 @@ the rubric: a recipe with a few incidental shared words."""
 OFF_TOPIC_MIN_WORDS = 8
 """Terse answers say too little to call off-topic on the loose rule; the calibration judges them."""
 
-# --- answers that echo the question ---------------------------------------------------------
-
-ECHO_QUESTION = 0.75
-"""A sentence at least this close (cosine) to the question…"""
-
-ECHO_MARGIN = 0.1
-"""…and this much closer to the question than to any rubric point says what the question said.
-An answer made only of such sentences ("This is about how a model gets compiled…"), mostly in
-the question's words (ECHO_OWN_WORDS) and with no point's words (OFF_TOPIC_INCIDENTAL), restates
-it and earns nothing. On the banks' 1,161 graded example sentences the answers made only of
-such sentences were 9, every one graded 0.25 or less; without the word conditions the rule
-zeroed 101 of Mohler's 1,152 answers (mean human score 0.87: short definitions of the term the
-question asks about), with them 12 (mean 0.66), so it stays a guard against echoes, not a
-grader."""
-
-ECHO_OWN_WORDS = 0.5
-"""At least half an echo's content words are the question's own."""
-
 # --- feature extraction ---------------------------------------------------------------------
 
 QUESTION_DEMOTION = 0.25
