@@ -187,7 +187,7 @@ def med(xs: list[float]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--backend", choices=("torch", "onnx"), default="onnx")
+    ap.add_argument("--backend", choices=("torch", "onnx", "openvino"), default="openvino")
     ap.add_argument("--copies", type=int, default=4, help="copies of the 30 example answers")
     ap.add_argument("--clients", default="1,8,32", help="concurrent API clients, comma-separated")
     ap.add_argument("--rounds", type=int, default=3, help="rounds; medians are reported")
