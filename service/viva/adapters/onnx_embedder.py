@@ -73,6 +73,29 @@ def build_dir(source: SourceModel, cache_dir: Path) -> Path:
     return cache_dir / f"{slug}-onnx-{QUANTIZATION}-{build_key(source)}"
 
 
+def last_hidden_module(source: SourceModel) -> Any:
+    """`source`'s transformer as a torch module returning its last hidden state, for export.
+    Called by keyword: transformers' positional order changes between versions. Build time only
+    (imports torch and transformers)."""
+    import torch
+    from transformers import AutoModel
+
+    bert = AutoModel.from_pretrained(str(source.path)).eval()
+
+    class LastHidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            out = self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
+            return out.last_hidden_state
+
+    return LastHidden().eval()
+
+
 def build(source: SourceModel, cache_dir: Path, *, force: bool = False) -> Path:
     """Export and quantize `source` into the cache (atomically); return the build folder.
 
@@ -84,7 +107,6 @@ def build(source: SourceModel, cache_dir: Path, *, force: bool = False) -> Path:
     try:
         import torch
         from onnxruntime.quantization import QuantType, quantize_dynamic
-        from transformers import AutoModel
     except ImportError as exc:
         raise ConfigError(
             f"VIVA_EMBEDDING_BACKEND=onnx needs the onnx extra (pip install 'viva[onnx]'): {exc}"
@@ -92,24 +114,7 @@ def build(source: SourceModel, cache_dir: Path, *, force: bool = False) -> Path:
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=cache_dir))
     try:
-        bert = AutoModel.from_pretrained(str(source.path)).eval()
-
-        class LastHidden(torch.nn.Module):
-            """Keywords only: transformers' positional order changes between versions."""
-
-            def __init__(self) -> None:
-                super().__init__()
-                self.bert = bert
-
-            def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-                out = self.bert(
-                    input_ids=input_ids,
-                    attention_mask=attention_mask,
-                    token_type_ids=token_type_ids,
-                )
-                return out.last_hidden_state
-
-        model = LastHidden().eval()
+        model = last_hidden_module(source)
         ids = torch.ones((2, 8), dtype=torch.long)
         fp32 = tmp / "fp32.onnx"
         with torch.no_grad():

@@ -26,7 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from viva.adapters.onnx_embedder import OnnxEmbedder, SourceModel, single_thread_blas
+from viva.adapters.onnx_embedder import (
+    OnnxEmbedder,
+    SourceModel,
+    last_hidden_module,
+    single_thread_blas,
+)
 from viva.errors import ConfigError
 
 FORMAT = "viva-openvino/1"
@@ -80,36 +85,19 @@ def build(source: SourceModel, cache_dir: Path, *, force: bool = False) -> Path:
         import nncf
         import openvino as ov
         import torch
-        from transformers import AutoModel
+        import transformers  # noqa: F401  (last_hidden_module needs it)
     except ImportError as exc:
         raise ConfigError(f"{EXTRA}: {exc}") from None
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=cache_dir))
     try:
-        bert = AutoModel.from_pretrained(str(source.path)).eval()
-
-        class LastHidden(torch.nn.Module):
-            """Keywords only: transformers' positional order changes between versions."""
-
-            def __init__(self) -> None:
-                super().__init__()
-                self.bert = bert
-
-            def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-                out = self.bert(
-                    input_ids=input_ids,
-                    attention_mask=attention_mask,
-                    token_type_ids=token_type_ids,
-                )
-                return out.last_hidden_state
-
         ids = torch.ones((2, 8), dtype=torch.long)
         mask = torch.ones_like(ids)
         mask[1, 5:] = 0  # a padded row, so the trace cannot assume a mask of all ones
         names = ("input_ids", "attention_mask", "token_type_ids")
         with torch.no_grad():
             model = ov.convert_model(
-                LastHidden().eval(),
+                last_hidden_module(source),
                 example_input=dict(zip(names, (ids, mask, torch.zeros_like(ids)), strict=True)),
                 input=[(n, ov.PartialShape([-1, -1]), ov.Type.i64) for n in names],
             )
