@@ -96,6 +96,30 @@ def last_hidden_module(source: SourceModel) -> Any:
     return LastHidden().eval()
 
 
+def publish_build(
+    source: SourceModel,
+    tmp: Path,
+    target: Path,
+    meta: dict[str, Any],
+    *,
+    model_file: str,
+    force: bool,
+) -> None:
+    """Add the tokenizer and `meta.json` to a finished build in `tmp` and move it to `target`
+    in one rename, so a reader never sees half a build."""
+    shutil.copy(source.path / "tokenizer.json", tmp / "tokenizer.json")
+    (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+    tmp.chmod(0o755)
+    if force and target.exists():
+        shutil.rmtree(target)
+    try:
+        os.replace(tmp, target)
+    except OSError:
+        # Another process (a second worker) finished the same build first: use theirs.
+        if not (target / model_file).exists():
+            raise
+
+
 def build(source: SourceModel, cache_dir: Path, *, force: bool = False) -> Path:
     """Export and quantize `source` into the cache (atomically); return the build folder.
 
@@ -144,7 +168,6 @@ def build(source: SourceModel, cache_dir: Path, *, force: bool = False) -> Path:
             op_types_to_quantize=["MatMul"],
         )
         fp32.unlink()
-        shutil.copy(source.path / "tokenizer.json", tmp / "tokenizer.json")
         meta = {
             "format": FORMAT,
             "model": source.name,
@@ -153,16 +176,7 @@ def build(source: SourceModel, cache_dir: Path, *, force: bool = False) -> Path:
             "torch": torch.__version__,
             "max_tokens": source.max_tokens,
         }
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
-        tmp.chmod(0o755)
-        if force and target.exists():
-            shutil.rmtree(target)
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            # Another process (a second worker) finished the same build first: use theirs.
-            if not (target / "model.onnx").exists():
-                raise
+        publish_build(source, tmp, target, meta, model_file="model.onnx", force=force)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 import threading
@@ -30,6 +29,7 @@ from viva.adapters.onnx_embedder import (
     OnnxEmbedder,
     SourceModel,
     last_hidden_module,
+    publish_build,
     single_thread_blas,
 )
 from viva.errors import ConfigError
@@ -104,7 +104,6 @@ def build(source: SourceModel, cache_dir: Path, *, force: bool = False) -> Path:
         model.outputs[0].get_tensor().set_names({"last_hidden_state"})
         model = nncf.compress_weights(model, mode=nncf.CompressWeightsMode.INT8_ASYM)
         ov.save_model(model, tmp / "model.xml", compress_to_fp16=False)
-        shutil.copy(source.path / "tokenizer.json", tmp / "tokenizer.json")
         meta = {
             "format": FORMAT,
             "model": source.name,
@@ -115,16 +114,7 @@ def build(source: SourceModel, cache_dir: Path, *, force: bool = False) -> Path:
             "torch": torch.__version__,
             "max_tokens": source.max_tokens,
         }
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
-        tmp.chmod(0o755)
-        if force and target.exists():
-            shutil.rmtree(target)
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            # Another process (a second worker) finished the same build first: use theirs.
-            if not (target / "model.xml").exists():
-                raise
+        publish_build(source, tmp, target, meta, model_file="model.xml", force=force)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
