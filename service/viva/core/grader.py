@@ -309,7 +309,7 @@ class Grader:
         self.text_tokens([t for q in questions for pt in q.points for t in pt.phrasings])
 
     def _rubric_tokens(self, q: Question, q_stems: set[str]) -> _RubricTokens:
-        phrasings = list(dict.fromkeys(t for pt in q.points for t in (pt.text, *pt.alternatives)))
+        phrasings = list(dict.fromkeys(t for pt in q.points for t in pt.phrasings))
         key = (q.prompt, *phrasings)
         cached = self._rubric_cache.get(key)
         if cached is None:
