@@ -16,11 +16,12 @@ import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from viva.core.ports import FloatArray
+if TYPE_CHECKING:
+    from viva.core.ports import FloatArray
 
 LABELS = ("entails", "contradicts", "neither")
 TARGETS = (
@@ -64,7 +65,7 @@ def build_model(rank: int = 8, alpha: float = 16.0, base_path: str | None = None
     class PairClassifier(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = AutoModel.from_pretrained(base_path or bundled_base_path())
+            self.encoder = AutoModel.from_pretrained(base_path or bundled_base_path()).float()
             for p in self.encoder.parameters():
                 p.requires_grad = False
             for layer in self.encoder.encoder.layer:

@@ -21,13 +21,14 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from bench.nli.denials import denials
 from bench.nli.model import DEFAULT_PATH, LABELS, MAX_LENGTH, build_model, save_artifact
 
-from viva.core.text import split_sentences
-from viva.domain.models import Bank
+if TYPE_CHECKING:  # training from --pairs needs no viva (the GPU machine has no pydantic)
+    from viva.domain.models import Bank
 
 ENTAILS, CONTRADICTS, NEITHER = (LABELS.index(x) for x in ("entails", "contradicts", "neither"))
 GOOD_EXAMPLE = 0.8  # an example at least this good states its matched point correctly
@@ -119,8 +120,21 @@ def asag_pairs(rows: Sequence[dict[str, object]], rng: random.Random) -> list[Pa
     return out
 
 
+def nli_pairs(path: Path, n: int, rng: random.Random) -> list[Pair]:
+    """Human-labelled NLI pairs (SNLI): real supervision for reading a denial."""
+    import gzip
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:  # type: ignore[operator]
+        rows = [json.loads(line) for line in f]
+    rng.shuffle(rows)
+    return [Pair(r["premise"], r["hypothesis"], LABELS.index(r["label"])) for r in rows[:n]]
+
+
 def example_matches(banks: Sequence[Bank], embed: object) -> dict[tuple[str, str], list[str]]:
     """Good examples' sentences, each assigned to the point it is closest to (if close)."""
+    from viva.core.text import split_sentences
+
     out: dict[tuple[str, str], list[str]] = {}
     for b in banks:
         for q in b.questions:
@@ -144,15 +158,23 @@ def example_matches(banks: Sequence[Bank], embed: object) -> dict[tuple[str, str
 
 
 def train(
-    pairs: Sequence[Pair], *, epochs: int, batch: int, lr: float, seed: int, rank: int
+    pairs: Sequence[Pair],
+    *,
+    epochs: int,
+    batch: int,
+    lr: float,
+    seed: int,
+    rank: int,
+    device: str = "cpu",
+    base: str | None = None,
 ) -> object:
     import torch
     from bench.nli.model import bundled_base_path
     from transformers import AutoTokenizer
 
     torch.manual_seed(seed)
-    model = build_model(rank=rank, alpha=2.0 * rank)
-    tok = AutoTokenizer.from_pretrained(bundled_base_path())
+    model = build_model(rank=rank, alpha=2.0 * rank, base_path=base).to(device)
+    tok = AutoTokenizer.from_pretrained(base or bundled_base_path())
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     steps = epochs * ((len(pairs) + batch - 1) // batch)
@@ -176,29 +198,75 @@ def train(
                 max_length=MAX_LENGTH,
                 return_tensors="pt",
             )
+            enc = {k: v.to(device) for k, v in enc.items()}
             loss = torch.nn.functional.cross_entropy(
-                model(**enc), torch.tensor([p.label for p in chunk])
+                model(**enc), torch.tensor([p.label for p in chunk], device=device)
             )
             loss.backward()
             opt.step()
             sched.step()
             opt.zero_grad()
             step += 1
-            if step % 25 == 0:
+            if step % 200 == 0:
                 print(
                     f"step {step}/{steps} loss {loss.item():.3f} {time.time() - t0:.0f}s",
                     file=sys.stderr,
                 )
     model.eval()
-    return model
+    return model.to("cpu")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def read_pairs(path: Path) -> tuple[list[Pair], dict[str, object]]:
+    import gzip
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:  # type: ignore[operator]
+        meta = json.loads(f.readline())
+        rows = [json.loads(line) for line in f]
+    return [Pair(r["p"], r["h"], int(r["y"])) for r in rows], meta
+
+
+def write_pairs(path: Path, pairs: Sequence[Pair], meta: dict[str, object]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        f.write(json.dumps(meta) + "\n")
+        for p in pairs:
+            f.write(json.dumps({"p": p.premise, "h": p.hypothesis, "y": p.label}) + "\n")
+
+
+def build_pairs(
+    args: argparse.Namespace, rng: random.Random
+) -> tuple[list[Pair], dict[str, object]]:
     from viva.adapters.banks import load_bank_file
     from viva.adapters.embedder import SentenceTransformerEmbedder
 
+    banks = [load_bank_file(p) for p in sorted(args.banks.glob("*.yaml"))]
+    matches = example_matches(banks, SentenceTransformerEmbedder())
+    rows = [
+        json.loads(line)
+        for line in (args.asag / "semeval2013_beetle_2way_train.jsonl").open(encoding="utf-8")
+    ]
+    from_banks = bank_pairs(banks, rng, matches)
+    from_asag = [] if args.no_asag else asag_pairs(rows, rng)
+    rng.shuffle(from_asag)
+    pairs = from_banks + from_asag[: max(0, args.max_pairs - len(from_banks))]
+    if args.snli:
+        pairs += nli_pairs(args.snli, args.snli_pairs, rng)
+    print(f"{len(pairs)} pairs ({len(from_banks)} from banks)", file=sys.stderr)
+    meta: dict[str, object] = {
+        "banks": [f"{b.id}@{b.version}" for b in banks],
+        "asag": "" if args.no_asag else "beetle",
+        "snli": args.snli_pairs if args.snli else 0,
+    }
+    return pairs, meta
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.nli.train", description=__doc__)
-    ap.add_argument("asag", type=Path, help="folder with semeval2013_beetle_2way_train.jsonl")
+    ap.add_argument("asag", type=Path, nargs="?", help="folder with the Beetle train JSONL")
+    ap.add_argument("--pairs", type=Path, help="train on pairs written by --dump-pairs")
+    ap.add_argument("--dump-pairs", type=Path, help="write the training pairs and stop")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--base", help="base model folder (default: the bundled MiniLM)")
     ap.add_argument("--banks", type=Path, default=Path("rubrics"))
     ap.add_argument("-o", "--output", type=Path, default=DEFAULT_PATH)
     ap.add_argument("--epochs", type=int, default=1)
@@ -208,31 +276,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--max-pairs", type=int, default=9000)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--snli", type=Path, help="NLI pairs (premise, hypothesis, label) JSONL(.gz)")
+    ap.add_argument("--snli-pairs", type=int, default=0, help="how many NLI pairs to mix in")
+    ap.add_argument("--no-asag", action="store_true", help="leave Beetle pairs out")
     args = ap.parse_args(argv)
 
     import torch
 
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
-    banks = [load_bank_file(p) for p in sorted(args.banks.glob("*.yaml"))]
-    matches = example_matches(banks, SentenceTransformerEmbedder())
-    rows = [
-        json.loads(line)
-        for line in (args.asag / "semeval2013_beetle_2way_train.jsonl").open(encoding="utf-8")
-    ]
-    from_banks = bank_pairs(banks, rng, matches)
-    from_asag = asag_pairs(rows, rng)
-    rng.shuffle(from_asag)
-    pairs = from_banks + from_asag[: max(0, args.max_pairs - len(from_banks))]
+    if args.pairs:
+        pairs, trained_on = read_pairs(args.pairs)
+    else:
+        pairs, trained_on = build_pairs(args, rng)
+    if args.dump_pairs:
+        write_pairs(args.dump_pairs, pairs, trained_on)
+        return 0
     counts = {LABELS[k]: sum(p.label == k for p in pairs) for k in range(len(LABELS))}
-    print(f"{len(pairs)} pairs ({len(from_banks)} from banks): {counts}", file=sys.stderr)
+    print(f"{len(pairs)} pairs: {counts}", file=sys.stderr)
     model = train(
-        pairs, epochs=args.epochs, batch=args.batch, lr=args.lr, seed=args.seed, rank=args.rank
+        pairs,
+        epochs=args.epochs,
+        batch=args.batch,
+        lr=args.lr,
+        seed=args.seed,
+        rank=args.rank,
+        device=args.device,
+        base=args.base,
     )
     meta = {
         "rank": args.rank,
         "alpha": 2.0 * args.rank,
-        "trained_on": {"banks": [f"{b.id}@{b.version}" for b in banks], "asag": "beetle"},
+        "trained_on": trained_on,
         "pairs": counts,
         "recipe": {k: getattr(args, k) for k in ("epochs", "batch", "lr", "seed", "max_pairs")},
     }
