@@ -103,3 +103,20 @@ def test_the_prebuilt_grade_body_is_what_the_response_model_gives(
     assert r.json() == json.loads(TypeAdapter(Grade).dump_json(expected, by_alias=True))
     schema = client.get("/openapi.json").json()["paths"]["/v1/grade"]["post"]["responses"]["200"]
     assert schema["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Grade"}
+
+
+def test_metrics_show_the_model_batches_and_the_requests_in_them(
+    client: TestClient, keras_bank: Bank
+) -> None:
+    def read(name: str) -> float:
+        text = client.get("/metrics").text
+        return next(
+            float(v) for n, _, v in (ln.partition(" ") for ln in text.splitlines()) if n == name
+        )
+
+    b0, r0 = read("viva_grade_batches"), read("viva_grade_batched_requests")
+    for i in range(3):
+        assert _grade(client, keras_bank, 100 + i).status_code == 200
+    batches = read("viva_grade_batches") - b0
+    assert read("viva_grade_batched_requests") - r0 == 3
+    assert 1 <= batches <= 3

@@ -37,6 +37,7 @@ class GradeBatcher:
         self.max_batch = max_batch
         self.max_wait = max_wait
         self.batches = 0  # batches run (for metrics and tests)
+        self.graded = 0  # requests those batches held: graded / batches is the mean batch size
         self._queue: list[_Pending] = []
         self._cond = threading.Condition()
         self._worker: threading.Thread | None = None
@@ -75,6 +76,7 @@ class GradeBatcher:
         while True:
             batch = self._next_batch()
             self.batches += 1
+            self.graded += len(batch)
             try:
                 grades = self._grade_many([p.request for p in batch])
                 for p, g in zip(batch, grades, strict=True):
