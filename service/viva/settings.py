@@ -128,10 +128,11 @@ class Settings(BaseSettings):
         description="concurrent grade requests coalesced into one model batch (1: no batching)",
     )
     grade_batch_wait_ms: float = Field(
-        default=5.0,
+        default=20.0,
         ge=0,
         le=1000,
-        description="how long the first request of a batch waits for others to join it",
+        description="the most the first request of a batch waits for others to join it (it "
+        "stops waiting sooner once none has joined for 5 ms)",
     )
     grader_cache_mb: int = Field(
         default=256,
