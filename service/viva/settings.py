@@ -128,11 +128,10 @@ class Settings(BaseSettings):
         description="concurrent grade requests coalesced into one model batch (1: no batching)",
     )
     grade_batch_wait_ms: float = Field(
-        default=20.0,
+        default=5.0,
         ge=0,
         le=1000,
-        description="the most the first request of a batch waits for others to join it (it "
-        "stops waiting sooner once none has joined for 5 ms)",
+        description="how long the first request of a batch waits for others to join it",
     )
     grader_cache_mb: int = Field(
         default=256,

@@ -4,8 +4,7 @@ have got alone."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -61,7 +60,7 @@ def test_concurrent_requests_share_one_model_batch_and_grade_as_alone() -> None:
     expected = [alone.grade(a, bank_id="keras", question_id="keras-01") for a in ANSWERS]
 
     embedder = FakeEmbedder()
-    batched = _grading(embedder, batcher=True, max_batch=32, max_wait=0.2, gap=0.2)
+    batched = _grading(embedder, batcher=True, max_batch=32, max_wait=0.2)
     assert batched.grade(ANSWERS[0], bank_id="keras", question_id="keras-01") == warm
     embedder.calls.clear()
     got = _grade_all(batched, threading.Barrier(len(ANSWERS)))
@@ -81,7 +80,7 @@ def test_batches_never_exceed_max_batch() -> None:
         sizes.append(len(reqs))
         return grader.grade_many(reqs)
 
-    batcher = GradeBatcher(grade_many, max_batch=3, max_wait=0.2, gap=0.2)
+    batcher = GradeBatcher(grade_many, max_batch=3, max_wait=0.2)
     bank = BankRepository(REPO / "rubrics").get("keras")
     q = bank.question("keras-01")
     barrier = threading.Barrier(len(ANSWERS))
@@ -104,7 +103,7 @@ def test_a_failing_request_fails_alone() -> None:
             raise ValueError("bad answer")
         return grader.grade_many(reqs)
 
-    batcher = GradeBatcher(grade_many, max_batch=8, max_wait=0.2, gap=0.2)
+    batcher = GradeBatcher(grade_many, max_batch=8, max_wait=0.2)
     q = BankRepository(REPO / "rubrics").get("keras").question("keras-01")
     barrier = threading.Barrier(3)
 
@@ -118,83 +117,3 @@ def test_a_failing_request_fails_alone() -> None:
     with pytest.raises(ValueError, match="bad answer"):
         futures[1].result()
     assert futures[2].result().question_id == "keras-01"
-
-
-def _recording(sizes: list[int]) -> tuple[Grader, Callable[[Sequence[GradeRequest]], list[Grade]]]:
-    grader = Grader(FakeEmbedder())
-
-    def grade_many(reqs: Sequence[GradeRequest]) -> list[Grade]:
-        sizes.append(len(reqs))
-        return grader.grade_many(reqs)
-
-    return grader, grade_many
-
-
-def test_a_lone_caller_waits_the_gap_not_max_wait() -> None:
-    """Nobody else comes: the batch starts once `gap` passes with no arrival. Before, a lone
-    caller always waited the whole `max_wait` (here a minute)."""
-    sizes: list[int] = []
-    _, grade_many = _recording(sizes)
-    batcher = GradeBatcher(grade_many, max_batch=32, max_wait=60.0, gap=0.01)
-    q = BankRepository(REPO / "rubrics").get("keras").question("keras-01")
-    with ThreadPoolExecutor(1) as pool:
-        future = pool.submit(batcher.grade, q, ANSWERS[0])
-        assert future.result(timeout=30).question_id == "keras-01"
-    assert sizes == [1]
-
-
-def test_requests_that_keep_coming_within_the_gap_share_one_batch() -> None:
-    """Arrivals a little apart (as a server reads a burst of requests) join the batch until
-    none has come for `gap`, even when the first came long before."""
-    sizes: list[int] = []
-    _, grade_many = _recording(sizes)
-    batcher = GradeBatcher(grade_many, max_batch=32, max_wait=60.0, gap=1.0)
-    q = BankRepository(REPO / "rubrics").get("keras").question("keras-01")
-    with ThreadPoolExecutor(4) as pool:
-        futures = []
-        for a in ANSWERS[:4]:
-            futures.append(pool.submit(batcher.grade, q, a))
-            time.sleep(0.05)
-        assert all(f.result(timeout=30).question_id == "keras-01" for f in futures)
-    assert sizes == [4]
-    assert (batcher.batches, batcher.graded) == (1, 4)
-
-
-def _until(done: Callable[[], bool]) -> None:
-    for _ in range(3000):
-        if done():
-            return
-        time.sleep(0.01)
-    raise AssertionError("timed out")
-
-
-def test_the_callers_of_a_batch_join_the_next_one_with_those_waiting() -> None:
-    """A client sends its next answer as soon as its grade comes back: the worker lingers after
-    a batch for it, instead of starting at once with those who queued meanwhile (which split a
-    closed loop of clients into two alternating half batches)."""
-    sizes: list[int] = []
-    release = threading.Event()
-    grader = Grader(FakeEmbedder())
-
-    def grade_many(reqs: Sequence[GradeRequest]) -> list[Grade]:
-        sizes.append(len(reqs))
-        if len(sizes) == 1:
-            release.wait(30)
-        return grader.grade_many(reqs)
-
-    batcher = GradeBatcher(grade_many, max_batch=32, max_wait=60.0, gap=0.001, linger=1.0)
-    q = BankRepository(REPO / "rubrics").get("keras").question("keras-01")
-
-    def client(answer: str) -> Grade:
-        batcher.grade(q, answer)
-        return batcher.grade(q, answer + " And again.")
-
-    with ThreadPoolExecutor(3) as pool:
-        looping = pool.submit(client, ANSWERS[0])
-        _until(lambda: sizes == [1])  # its first answer is being graded
-        waiting = [pool.submit(batcher.grade, q, a) for a in ANSWERS[1:3]]
-        _until(lambda: len(batcher._queue) == 2)
-        release.set()
-        assert looping.result(timeout=30).question_id == "keras-01"
-        assert all(f.result(timeout=30).question_id == "keras-01" for f in waiting)
-    assert sizes == [1, 3]

@@ -2,14 +2,10 @@
 
 The model runs one batch at a time, so N clients grading at once used to cost N forward passes
 in a row. Here each caller queues its request and waits; a worker thread takes what is queued
-and grades them together, as text-embeddings-inference and infinity do. Before it starts, it
-waits for more while they keep coming: until `max_batch` are queued, `max_wait` seconds have
-passed, or none has joined for `gap` seconds (`linger` after a batch ends). So a lone caller
-pays `gap`, not `max_wait`, while the clients of the last batch, whose next requests arrive one
-after another as the server reads them, join the next batch instead of splitting it in two
-(a model pass costs less an answer the more it holds: with openvino on 2 cores about 36 ms of
-CPU an answer alone, 26 in batches of 13, 20 in batches of 32). A batch that fails is retried
-one request at a time, so one bad request fails alone.
+(waiting at most `max_wait` seconds after the first arrival for more, up to `max_batch`) and
+grades them together, as text-embeddings-inference and infinity do. A lone caller pays at most
+`max_wait` extra. A batch that fails is retried one request at a time, so one bad request
+fails alone.
 """
 
 from __future__ import annotations
@@ -24,14 +20,6 @@ from viva.domain.models import Grade, Question
 
 GradeMany = Callable[[Sequence[GradeRequest]], list[Grade]]
 
-# How long the worker waits for one more request after the last joined (a lone caller pays
-# this), and after a batch ends for its callers' next requests. Behind HTTP on 2 loaded cores
-# the server reads a burst of returning clients some milliseconds apart: with 3 ms the 32
-# clients of bench/bench_api.py still split into alternate batches of about 15 (as with the
-# old fixed 5 ms), with 6 ms they made batches of about 23.
-GAP_S = 0.005
-LINGER_S = 0.010
-
 
 @dataclass
 class _Pending:
@@ -44,21 +32,10 @@ class _Pending:
 class GradeBatcher:
     """Thread-safe; `grade` has `Grader.grade`'s signature and result."""
 
-    def __init__(
-        self,
-        grade_many: GradeMany,
-        *,
-        max_batch: int = 32,
-        max_wait: float = 0.020,
-        gap: float = GAP_S,
-        linger: float = LINGER_S,
-    ):
+    def __init__(self, grade_many: GradeMany, *, max_batch: int = 32, max_wait: float = 0.005):
         self._grade_many = grade_many
         self.max_batch = max_batch
         self.max_wait = max_wait
-        self.gap = gap
-        self.linger = linger
-        self._quiet_at = 0.0  # when the worker stops waiting for more (max_wait permitting)
         self.batches = 0  # batches run (for metrics and tests)
         self.graded = 0  # requests those batches held: graded / batches is the mean batch size
         self._queue: list[_Pending] = []
@@ -74,7 +51,6 @@ class GradeBatcher:
                 self._worker = threading.Thread(target=self._run, name="viva-batcher", daemon=True)
                 self._worker.start()
             self._queue.append(pending)
-            self._quiet_at = max(self._quiet_at, time.monotonic() + self.gap)
             self._cond.notify_all()
         pending.done.wait()
         if pending.error is not None:
@@ -88,7 +64,7 @@ class GradeBatcher:
                 self._cond.wait()
             deadline = time.monotonic() + self.max_wait
             while len(self._queue) < self.max_batch:
-                left = min(deadline, self._quiet_at) - time.monotonic()
+                left = deadline - time.monotonic()
                 if left <= 0:
                     break
                 self._cond.wait(left)
@@ -116,5 +92,3 @@ class GradeBatcher:
                     if p.result is None and p.error is None:
                         p.error = RuntimeError("the grading batch failed")
                     p.done.set()
-                with self._cond:  # its callers' next requests are on their way: wait for them
-                    self._quiet_at = max(self._quiet_at, time.monotonic() + self.linger)
