@@ -97,6 +97,17 @@ class Server:
     def cpu(self) -> float:
         return cpu_seconds(self.proc.pid)
 
+    def batched(self) -> tuple[float, float]:
+        """(model batches, requests in them) so far, from /metrics; zeros without a batcher."""
+        with urllib.request.urlopen(self.base + "/metrics", timeout=10) as r:
+            text = r.read().decode()
+        found = {"viva_grade_batches": 0.0, "viva_grade_batched_requests": 0.0}
+        for line in text.splitlines():
+            name, _, value = line.partition(" ")
+            if name in found:
+                found[name] = float(value)
+        return found["viva_grade_batches"], found["viva_grade_batched_requests"]
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -152,17 +163,20 @@ class ApiRound:
     p95_ms: float
     server_cpu_ms: float  # server CPU per answer
     client_cpu_ms: float  # this process's CPU per answer (the clients)
+    batch_size: float  # mean requests per model batch (0: no batcher)
 
 
 def api_round(server: Server, answers: Answers, clients: int) -> ApiRound:
     bodies = [
         json.dumps({"answer": a, "bank_id": "keras", "question_id": q}).encode() for q, a in answers
     ]
+    b0, r0 = server.batched()
     cpu0, mine0 = server.cpu(), time.process_time()
     t0 = time.perf_counter()
     lat = asyncio.run(_drive(server.port, bodies, clients))
     wall = time.perf_counter() - t0
     cpu, mine = server.cpu() - cpu0, time.process_time() - mine0
+    b1, r1 = server.batched()
     lat.sort()
     n = len(bodies)
     return ApiRound(
@@ -171,6 +185,7 @@ def api_round(server: Server, answers: Answers, clients: int) -> ApiRound:
         p95_ms=1000 * lat[int(0.95 * (n - 1))],
         server_cpu_ms=1000 * cpu / n,
         client_cpu_ms=1000 * mine / n,
+        batch_size=(r1 - r0) / (b1 - b0) if b1 > b0 else 0.0,
     )
 
 
@@ -251,7 +266,8 @@ def main() -> None:
             f"({', '.join(f'{x.rate:.1f}' for x in rs)}); "
             f"p50 {med([x.p50_ms for x in rs]):.0f} ms, p95 {med([x.p95_ms for x in rs]):.0f} ms; "
             f"server CPU {med([x.server_cpu_ms for x in rs]):.1f} ms/answer, "
-            f"clients {med([x.client_cpu_ms for x in rs]):.1f}"
+            f"clients {med([x.client_cpu_ms for x in rs]):.1f}; "
+            f"mean model batch {med([x.batch_size for x in rs]):.1f} requests"
         )
     if 1 in api and 8 in api:
         p95_8 = med([x.p95_ms for x in api[8]])

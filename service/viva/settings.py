@@ -128,10 +128,11 @@ class Settings(BaseSettings):
         description="concurrent grade requests coalesced into one model batch (1: no batching)",
     )
     grade_batch_wait_ms: float = Field(
-        default=5.0,
+        default=0.0,
         ge=0,
         le=1000,
-        description="how long the first request of a batch waits for others to join it",
+        description="how long the first request of a batch waits for others to join it (0: "
+        "none; requests that queue while a batch runs still share the next one)",
     )
     grader_cache_mb: int = Field(
         default=256,

@@ -4,6 +4,7 @@ have got alone."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -117,3 +118,37 @@ def test_a_failing_request_fails_alone() -> None:
     with pytest.raises(ValueError, match="bad answer"):
         futures[1].result()
     assert futures[2].result().question_id == "keras-01"
+
+
+def test_with_no_wait_requests_queued_during_a_batch_share_the_next_one() -> None:
+    """The default (`max_wait` 0): nobody waits for company, yet the requests that arrive while
+    the model is busy are graded together, not one pass each."""
+    sizes: list[int] = []
+    release = threading.Event()
+    grader = Grader(FakeEmbedder())
+
+    def grade_many(reqs: Sequence[GradeRequest]) -> list[Grade]:
+        sizes.append(len(reqs))
+        if len(sizes) == 1:
+            release.wait(30)
+        return grader.grade_many(reqs)
+
+    batcher = GradeBatcher(grade_many, max_batch=32)
+    assert batcher.max_wait == 0
+    q = BankRepository(REPO / "rubrics").get("keras").question("keras-01")
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(batcher.grade, q, ANSWERS[0])
+        for _ in range(3000):  # until the first answer is in the model
+            if sizes:
+                break
+            time.sleep(0.01)
+        queued = [pool.submit(batcher.grade, q, a) for a in ANSWERS[1:4]]
+        for _ in range(3000):  # until all three wait for the model
+            if len(batcher._queue) == 3:
+                break
+            time.sleep(0.01)
+        release.set()
+        assert first.result(timeout=30).question_id == "keras-01"
+        assert all(f.result(timeout=30).question_id == "keras-01" for f in queued)
+    assert sizes == [1, 3]
+    assert (batcher.batches, batcher.graded) == (2, 4)

@@ -26,6 +26,7 @@ from viva.api.observe import METRICS_CONTENT_TYPE, Metrics, Observe
 from viva.api.queue import GradingQueue
 from viva.api.routes import banks, grade, health, history, interviews, privacy
 from viva.app import retention
+from viva.app.batching import GradeBatcher
 from viva.app.interviews import Interviews
 from viva.app.quota import Quotas
 from viva.composition import Components, get_components
@@ -101,6 +102,7 @@ def create_app(
             app.state.warmup_error = f"{type(exc).__name__}: {exc}"
             log.error("error: the grader did not load: %s", exc)
             return
+        app.state.batcher = parts.batcher  # None with VIVA_GRADE_BATCH_MAX=1: /metrics reads it
         app.state.grading = grading
         app.state.interviews = service
         log.info("viva ready: model %s, database %s", service.grader.embedder.name, repo.dialect)
@@ -130,7 +132,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.interviews = app.state.grading = app.state.banks = app.state.gate = None
-    app.state.quotas = None
+    app.state.quotas = app.state.batcher = None
     app.state.settings = s
     app.state.hidden_paths = _server_paths(s)
     metrics = app.state.metrics = Metrics()
@@ -173,6 +175,10 @@ def _metrics_endpoint(request: Request) -> Response:
         for cache, (_, size) in service.grader.cache_stats().items():
             metrics.cache_bytes.labels(cache).set(size)
         metrics.ready.set(0.0 if service.repo.db.write_failure else 1.0)
+        batcher: GradeBatcher | None = request.app.state.batcher
+        if batcher is not None:
+            metrics.batches.set(batcher.batches)
+            metrics.batched.set(batcher.graded)
     else:
         metrics.ready.set(0.0)
     return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)

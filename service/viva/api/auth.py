@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from viva.api.deps import STARTING
@@ -90,8 +91,8 @@ class RateLimits:
             raise err
 
 
-# Set in the ASGI scope's state by EdgeLimits: the address was charged, and (when the bearer
-# token was recognised) the principal whose key was charged too.
+# Set in the ASGI scope's state by EdgeLimits: whether authentication is on, whether the address
+# was charged, and (when the bearer token was recognised) the principal whose key was charged.
 _EDGE = "viva_edge"
 
 
@@ -131,22 +132,34 @@ class Gate:
         self, peer: str, forwarded: str, token: str | None
     ) -> tuple[RateLimitedError | None, dict[str, Any] | None]:
         """The edge's check, on raw header values: (over-limit error or None, what it settled,
-        for `principal` to skip). Touches no database: a token counts against its key only when
-        `Authenticator.cached` knows it; else `principal` charges it after authenticating."""
+        for `principal` to skip). Touches no database but `Authenticator.enabled`'s rare check:
+        a token counts against its key only when `Authenticator.cached` knows it; else
+        `principal` charges it after authenticating."""
         auth_on = self.auth.enabled()
         if not self._limited(auth_on):
-            return None, None
+            return None, {"auth_on": auth_on, "address": False, "principal": None}
         ip = self._client_ip(forwarded, peer)
         if (err := self._limits.check(self._limits.per_ip, f"address:{ip}")) is not None:
             return err, None
         p = self.auth.cached(fingerprint(token)) if auth_on and token else None
         if p is not None and (err := self._limits.check(*self._key_limit(p))) is not None:
             return err, None
-        return None, {"address": True, "principal": p}
+        return None, {"auth_on": auth_on, "address": True, "principal": p}
+
+    def settled(self, request: Request) -> Principal | None:
+        """The caller, when the edge already decided it (open mode, or a token verified
+        lately, its limits charged): no database, no thread. None: `principal` must decide."""
+        edge: dict[str, Any] | None = request.scope.get("state", {}).get(_EDGE)
+        if edge is None:
+            return None
+        if not edge["auth_on"]:
+            return OPEN if edge["address"] or not self._limited(False) else None
+        p: Principal | None = edge["principal"]
+        return p
 
     def principal(self, request: Request) -> Principal:
         edge: dict[str, Any] = request.scope.get("state", {}).get(_EDGE) or {}
-        auth_on = self.auth.enabled()
+        auth_on = edge["auth_on"] if "auth_on" in edge else self.auth.enabled()
         limited = self._limited(auth_on)
         peer = request.client.host if request.client else ""
         if limited and not edge.get("address"):
@@ -230,11 +243,16 @@ class EdgeLimits:
         await send({"type": "http.response.body", "body": body})
 
 
-def get_principal(request: Request) -> Principal:
+async def get_principal(request: Request) -> Principal:
+    """On the event loop when the edge settled the caller (the common case); else in a thread,
+    as authenticating may ask the database and verify an argon2 hash."""
     gate: Gate | None = getattr(request.app.state, "gate", None)
     if gate is None:
         raise HTTPException(503, STARTING)
-    return gate.principal(request)
+    p = gate.settled(request)
+    if p is not None:
+        return p
+    return await run_in_threadpool(gate.principal, request)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

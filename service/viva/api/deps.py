@@ -2,6 +2,8 @@
 
 The use cases live on `app.state`, put there by the lifespan in `viva.api.app` from the
 composition root; until then (the model is loading) every route that needs one answers 503.
+The getters are `async`: FastAPI runs a plain `def` dependency in a worker thread, a handoff
+that costs more than the attribute read.
 """
 
 from __future__ import annotations
@@ -25,22 +27,22 @@ def _state(request: Request, name: str) -> Any:
     return value
 
 
-def get_interviews(request: Request) -> Interviews:
+async def get_interviews(request: Request) -> Interviews:
     interviews: Interviews = _state(request, "interviews")
     return interviews
 
 
-def get_grading(request: Request) -> Grading:
+async def get_grading(request: Request) -> Grading:
     grading: Grading = _state(request, "grading")
     return grading
 
 
-def get_banks(request: Request) -> BankRepository:
+async def get_banks(request: Request) -> BankRepository:
     banks: BankRepository = _state(request, "banks")
     return banks
 
 
-def get_quotas(request: Request) -> Quotas:
+async def get_quotas(request: Request) -> Quotas:
     quotas: Quotas = _state(request, "quotas")
     return quotas
 

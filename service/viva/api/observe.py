@@ -151,6 +151,14 @@ class Metrics:
             registry=r,
         )
         self.ready = Gauge("viva_ready", "1 when the service can grade and store", registry=r)
+        self.batches = Gauge(
+            "viva_grade_batches", "Model batches the request batcher ran since start", registry=r
+        )
+        self.batched = Gauge(
+            "viva_grade_batched_requests",
+            "Grade requests those batches held (divided by viva_grade_batches: mean batch size)",
+            registry=r,
+        )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

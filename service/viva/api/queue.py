@@ -8,7 +8,7 @@ that takes 32 ms). Refusing early with `Retry-After` keeps the wait of admitted 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -56,8 +56,9 @@ class GradingQueue:
             self._on_change(self.depth)
 
 
-def grading_slot(request: Request) -> Iterator[None]:
-    """A place in the app's grading queue for the duration of the request, or 503."""
+async def grading_slot(request: Request) -> AsyncIterator[None]:
+    """A place in the app's grading queue for the duration of the request, or 503. Async: a
+    counter under a lock needs no worker thread (FastAPI runs a plain generator in one)."""
     queue: GradingQueue | None = getattr(request.app.state, "grading_queue", None)
     if queue is None:
         yield

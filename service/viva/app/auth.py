@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +49,12 @@ _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # process (`Keys.revoke`) forgets it at once; `viva keys revoke` from another process takes
 # effect within this many seconds.
 PRINCIPAL_TTL_S = 5.0
+
+# How long "no key exists yet" is believed without asking the database again. A key created in
+# this process (`Keys.create`) turns authentication on at once; `viva keys create` from another
+# process within this many seconds. Until then every request asked (the edge's, on the event
+# loop, and its route's again).
+NO_KEYS_TTL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -149,6 +157,8 @@ class Keys:
         key_id = secrets.token_hex(_KEY_ID_HEX // 2)
         key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
         record = self.store.add(id=key_id, name=name, role=role, hash=_hasher.hash(key))
+        for auth in list(_authenticators):
+            auth.key_created()
         return NewKey(key, record)
 
     def list(self) -> list[KeyRecord]:
@@ -183,6 +193,7 @@ class Authenticator:
         proxy: bool = False,
         proxy_admins: str = "",
         proxy_interviewers: str = "",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.keys = keys
         self.find_link = find_link
@@ -196,14 +207,34 @@ class Authenticator:
         self._principals: TTLCache[str, Principal] = TTLCache(maxsize=4096, ttl=PRINCIPAL_TTL_S)
         self._lock = threading.Lock()
         self._keys_exist = False
+        self._clock = clock
+        self._no_keys_until = -math.inf  # "no key exists" is believed until then
+        self._created = 0  # keys created in this process
         _authenticators.add(self)
 
     def enabled(self) -> bool:
-        """On when configured, or once any key was ever created (one small query per request
-        until then, so `viva keys create` closes a running open server without a restart)."""
-        if not (self._configured or self._keys_exist):
-            self._keys_exist = self.keys.any()
-        return self._configured or self._keys_exist
+        """On when configured, or once any key was ever created, so `viva keys create` closes a
+        running open server without a restart: at once from this process, within
+        NO_KEYS_TTL_S from another (one small query a second, not one a request)."""
+        if self._configured or self._keys_exist:
+            return True
+        now = self._clock()
+        if now < self._no_keys_until:
+            return False
+        created = self._created  # a key made while the store is asked must not be missed
+        if self.keys.any():
+            self._keys_exist = True  # for good: revoking the last key never re-opens
+            return True
+        with self._lock:
+            if created == self._created:
+                self._no_keys_until = now + NO_KEYS_TTL_S
+        return self._keys_exist
+
+    def key_created(self) -> None:
+        """A key was just created in this process: ask the store again on the next request."""
+        with self._lock:
+            self._created += 1
+            self._no_keys_until = -math.inf
 
     def cached(self, fp: str) -> Principal | None:
         """The principal a token with this fingerprint was verified as, if still fresh: the rate

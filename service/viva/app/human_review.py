@@ -86,12 +86,17 @@ class HumanReviews:
     def examples(self, bank_id: str, question_id: str) -> tuple[GradedExample, ...]:
         """The reviewed answers of one question as graded examples (one per distinct answer,
         the newest review winning)."""
+        return self._current().get((bank_id, question_id), ())
+
+    def _current(self) -> dict[tuple[str, str], tuple[GradedExample, ...]]:
+        """Every question's reviewed examples, rebuilt when the store changed (one small
+        query: each grade of a bank question asks, so a new review counts at once)."""
         with self._lock:
             version = self.store.version()
             if version != self._version:
                 self._examples = self._build()
                 self._version = version
-            return self._examples.get((bank_id, question_id), ())
+            return self._examples
 
     def _build(self) -> dict[tuple[str, str], tuple[GradedExample, ...]]:
         by_answer: dict[tuple[str, str], dict[str, GradedExample]] = {}
@@ -106,7 +111,12 @@ class HumanReviews:
         return merge_examples(question, self.examples(bank_id, question.id))
 
     def bank(self, bank: Bank) -> Bank:
-        questions = tuple(self.question(bank.id, q) for q in bank.questions)
+        reviewed = self._current()  # once per bank, not once per question
+        if not reviewed:
+            return bank
+        questions = tuple(
+            merge_examples(q, reviewed.get((bank.id, q.id), ())) for q in bank.questions
+        )
         if all(a is b for a, b in zip(questions, bank.questions, strict=True)):
             return bank
         return bank.model_copy(update={"questions": questions})

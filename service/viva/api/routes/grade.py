@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from viva.api import schemas
 from viva.api.auth import PrincipalDep, require
@@ -34,13 +34,16 @@ def grade(
     grading: GradingDep,
     principal: PrincipalDep,
     _slot: GradingSlot,
-) -> Grade:
+) -> Response:
     """Grade against a bank question, or an ad-hoc question (points or a reference answer).
     With authentication on, for interviewers and admins: a bank grade shows rubric texts."""
     require(is_staff(principal), "grading outside an interview is for interviewers and admins")
-    return grading.grade(
+    result = grading.grade(
         body.answer,
         bank_id=body.bank_id,
         question_id=body.question_id,
         question=_adhoc(body.question) if body.question is not None else None,
     )
+    # Serialised here, in the route's worker thread, as `response_model` would (by alias): the
+    # grader built a valid Grade, and FastAPI would validate it again in another thread hop.
+    return Response(result.model_dump_json(by_alias=True), media_type="application/json")
