@@ -39,8 +39,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check service tests bench scripts
 	$(BIN)/mypy
 
-## Rebuild the shipped calibration from scratch (SemEval-2013 labels + the banks' graded examples).
+## Rebuild the shipped fitted files from scratch: the injection head (guard corpus against answer
+## sentences), then the calibration (SemEval-2013 labels + the banks' graded examples).
 calibration: $(STAMP)
+	$(BIN)/viva fit-guard $(ASAG)/semeval2013_scientsbank_2way_train.jsonl \
+		$(ASAG)/semeval2013_beetle_2way_train.jsonl -o service/viva/data/injection_head.json
 	$(BIN)/viva calibrate $(ASAG)/semeval2013_scientsbank_2way_train.jsonl \
 		$(ASAG)/semeval2013_beetle_2way_train.jsonl -o service/viva/data/calibration.json
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from viva.adapters.banks import BankRepository
-from viva.adapters.calibration_file import load_calibration
+from viva.adapters.calibration_file import load_calibration, load_injection_head
 from viva.app.batching import GradeBatcher
 from viva.app.grading import AdHocLimits, Grading
 from viva.app.interviews import Interviews
@@ -183,6 +183,7 @@ class Components:
                 shared_embedder(self.settings),
                 calibration,
                 cache_bytes=self.settings.grader_cache_mb * 1024 * 1024,
+                injection_head=load_injection_head(),
             )
 
         return self._once("grader", build)

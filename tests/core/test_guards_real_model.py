@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from viva.adapters.calibration_file import load_calibration
+from viva.adapters.calibration_file import load_calibration, load_injection_head
 from viva.core import guards
 from viva.core.grader import Grader, GradeRequest
 
@@ -16,7 +16,7 @@ GOOD = 0.5  # bank examples graded at least this are correct answers
 
 @pytest.fixture(scope="module")
 def grader(real_embedder):  # type: ignore[no-untyped-def]
-    return Grader(real_embedder, load_calibration())
+    return Grader(real_embedder, load_calibration(), injection_head=load_injection_head())
 
 
 def test_good_bank_examples_carry_no_guard_flag(grader, keras_bank) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from viva.core.calibration import Calibration
+from viva.core.guards import InjectionHead
 from viva.errors import ConfigError
 
 
@@ -34,3 +35,26 @@ def load_calibration(path: Path | None = None) -> Calibration:
 def save_calibration(calibration: Calibration, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(calibration.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def load_injection_head(path: Path | None = None) -> InjectionHead | None:
+    """The given file, or the injection head Viva ships (`viva fit-guard`); None when the
+    package carries none, so a build without it still grades (with the other two guards)."""
+    try:
+        if path is None:
+            text = resources.files("viva").joinpath("data/injection_head.json").read_text("utf-8")
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if path is None:
+            return None
+        raise ConfigError(f"{path}: injection head file not found") from None
+    try:
+        return InjectionHead.from_dict(json.loads(text))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ConfigError(f"{path or 'built-in injection head'}: invalid: {exc}") from None
+
+
+def save_injection_head(head: InjectionHead, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(head.to_dict()) + "\n", encoding="utf-8")

@@ -29,6 +29,7 @@ from viva.core.calibration import (
     with_fit,
 )
 from viva.core.grader import GradeFeatures, Grader, GradeRequest, to_sample
+from viva.core.guards import InjectionHead
 from viva.core.metrics import classification_report, pearson, regression_report
 from viva.core.reference import points_from_reference
 from viva.domain.models import Bank, GradedExample, Question, RubricPoint
@@ -305,3 +306,28 @@ def cross_validate(
         for i in held:
             predicted[i] = grader.from_features(feats[i], cal).score
     return predicted
+
+
+def fit_guard(
+    grader: Grader, corpus: Path, data: Sequence[Path], banks: Sequence[Bank]
+) -> tuple[InjectionHead, dict[str, int]]:
+    """The injection head, from scratch: the corpus's grader-directed sentences against its
+    answer-like ones, every sentence of the data files' answers and the banks' graded examples
+    (all answers to questions, none addressed to a grader)."""
+    import yaml
+
+    from viva.core.guards import fit_injection_head
+    from viva.core.text import split_sentences
+
+    try:
+        doc = yaml.safe_load(corpus.read_text(encoding="utf-8"))
+        positive = [str(s) for s in doc["addressed_to_grader"]]
+        written = [str(s) for s in doc["answer_text_with_grading_words"]]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise InvalidInputError(f"{corpus}: not a guard corpus: {exc}") from None
+    answers = {it.request.answer for path in data for it in load_graded(path)}
+    answers |= {ex.answer for b in banks for q in b.questions for ex in q.examples}
+    sentences = sorted({s.text for a in answers for s in split_sentences(a)} - set(positive))
+    neg = grader.sentence_vectors(written + sentences)
+    head = fit_injection_head(grader.sentence_vectors(positive), neg)
+    return head, {"positive": len(positive), "negative": len(neg)}

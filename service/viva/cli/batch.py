@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -510,6 +511,35 @@ def calibrate(
     )
     typer.echo("in-sample figures (optimistic; use `viva eval --cross-validate` for honest ones):")
     _print_metrics(report(items, scores(grader, feats, cal), cal))
+
+
+@app.command("fit-guard")
+@handle_errors
+def fit_guard_command(
+    data: Annotated[
+        list[Path],
+        typer.Argument(help="Graded JSONL files whose answers are innocent sentences."),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Injection head JSON to write.")],
+    corpus: Annotated[
+        Path | None,
+        typer.Option("--corpus", help="Guard corpus YAML (default: the one Viva ships)."),
+    ] = None,
+) -> None:
+    """Fit the injection head (the guard that reads a sentence's meaning) from scratch: the
+    corpus's grader-directed sentences against the data's and the banks' answers."""
+    from viva.adapters.calibration_file import save_injection_head
+    from viva.app.evaluation import fit_guard
+    from viva.composition import get_components
+
+    comps = get_components()
+    default = Path(str(resources.files("viva").joinpath("data/guard_corpus.yaml")))
+    head, counts = fit_guard(comps.grader, corpus or default, data, comps.banks.all())
+    save_injection_head(head, output)
+    typer.echo(
+        f"wrote {output} ({head.version}); {counts['positive']} grader-directed sentences, "
+        f"{counts['negative']} answer sentences; threshold {head.threshold}"
+    )
 
 
 @app.command("eval")

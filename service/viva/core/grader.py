@@ -247,9 +247,11 @@ class Grader:
         cache_size: int = 50_000,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
         window_chars: int = WINDOW_CHARS,
+        injection_head: guards.InjectionHead | None = None,
     ) -> None:
         self.embedder = embedder
         self.calibration = calibration or Calibration()
+        self.injection_head = injection_head
         self.window_chars = window_chars
         share = {k: int(cache_bytes * f) for k, f in _CACHE_SHARES.items()}
         self._cache: BoundedCache[str, FloatArray] = BoundedCache(cache_size, share["vectors"])
@@ -401,7 +403,7 @@ class Grader:
         spans, vecs = self._span_vectors(p, token_embs)
         flags = list(p.flags)
         sentences = p.sentences
-        pleading = self._sounds_like_injection(p.sentences, spans, vecs)
+        pleading = self._sounds_like_injection(q, p.sentences, spans, vecs)
         if pleading:
             # Same meaning as text addressed to the grader: it earns nothing, like a regex hit.
             if "prompt_injection" not in flags:
@@ -474,16 +476,35 @@ class Grader:
         )
 
     def _sounds_like_injection(
-        self, sentences: list[Span], spans: list[Span], vecs: FloatArray
+        self, q: Question, sentences: list[Span], spans: list[Span], vecs: FloatArray
     ) -> list[Span]:
         """Sentences whose meaning is near a prototype of text addressed to the grader."""
         rows = {(sp.start, sp.end): i for i, sp in enumerate(spans)}
         hit = [(s, rows[(s.start, s.end)]) for s in sentences if (s.start, s.end) in rows]
         if not hit:
             return []
-        sims = vecs[[i for _, i in hit]] @ self.embed_texts(guards.INJECTION_PROTOTYPES).T
-        best = sims.max(axis=1)
-        return [s for (s, _), b in zip(hit, best, strict=True) if b >= guards.INJECTION_SIMILARITY]
+        own = vecs[[i for _, i in hit]]
+        near = (own @ self.embed_texts(guards.INJECTION_PROTOTYPES).T).max(axis=1)
+        fired = near >= guards.INJECTION_SIMILARITY
+        if self.injection_head is not None:
+            rubric = [q.prompt, *(t for pt in q.points for t in pt.phrasings)]
+            about = (own @ self.embed_texts(rubric).T).max(axis=1)
+            fired |= self.injection_head.fires(own) & (about < guards.INJECTION_HEAD_OFF_RUBRIC)
+        return [s for (s, _), f in zip(hit, fired, strict=True) if f]
+
+    def sentence_vectors(self, texts: Sequence[str]) -> FloatArray:
+        """Each text's vector as the guards see a sentence: its token vectors from one pass,
+        averaged. For fitting the injection head on the vectors it will read."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        with self._model_lock:
+            passes = self.embedder.embed_tokens(list(texts))
+        rows = []
+        for te in passes:
+            real = te.offsets[:, 1] > te.offsets[:, 0]
+            v = te.vectors[real].mean(axis=0) if real.any() else te.vectors.mean(axis=0)
+            rows.append((v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32))
+        return np.stack(rows)
 
     def features_many(self, requests: Sequence[GradeRequest]) -> list[GradeFeatures]:
         """The model-dependent half of grading; `from_features` finishes it for any calibration."""
@@ -577,6 +598,7 @@ class Grader:
                 model=self.embedder.name,
                 grader_version=GRADER_VERSION,
                 calibration=cal.id,
+                guard=self.injection_head.version if self.injection_head else None,
             ),
         )
 
