@@ -235,3 +235,20 @@ def test_named_formats_override_the_suffixes(tmp_path: Path) -> None:
     assert out.read_bytes() == by_suffix.read_bytes()
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 8 and all(r["score"] is not None for r in rows)
+
+
+def test_fit_guard_rebuilds_a_head_that_the_grader_reads(tmp_path: Path) -> None:
+    data = _graded_data(tmp_path / "toy.jsonl")
+    out = tmp_path / "head.json"
+    result = runner.invoke(app, ["fit-guard", str(data), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    head = json.loads(out.read_text())
+    assert head["version"].startswith("guard-") and len(head["weights"]) == 384
+    assert 0.5 < head["threshold"] <= 1.0
+    again = tmp_path / "again.json"
+    assert runner.invoke(app, ["fit-guard", str(data), "-o", str(again)]).exit_code == 0
+    assert again.read_bytes() == out.read_bytes()  # same data, same file
+    bad = tmp_path / "corpus.yaml"
+    bad.write_text("version: '1'\n")
+    result = runner.invoke(app, ["fit-guard", str(data), "-o", str(out), "--corpus", str(bad)])
+    assert result.exit_code != 0 and "corpus.yaml" in result.output
