@@ -53,6 +53,7 @@ class GradedRow:
             "model": prov["model"],
             "grader_version": prov["grader_version"],
             "calibration": prov["calibration"],
+            "guard": prov.get("guard"),
             "prompt": prov.get("prompt"),
             "llm_model": prov.get("llm_model"),
             "input": self.passthrough,

@@ -252,6 +252,7 @@ export function gradeCard(grade, opts) {
             ["Model", prov.model],
             ["Grader", prov.grader_version],
             ["Calibration", prov.calibration],
+            ["Guard", prov.guard],
             ["Bank", prov.bank_id && `${prov.bank_id} ${prov.bank_version || ""}`],
             ["LLM", prov.llm_model],
           ]
