@@ -28,16 +28,22 @@ def grader(real_embedder):  # type: ignore[no-untyped-def]
     return Grader(real_embedder, load_calibration(), injection_head=head)
 
 
-def test_most_unseen_pleas_are_caught_alone_and_appended(grader, keras_bank) -> None:  # type: ignore[no-untyped-def]
-    q = keras_bank.question("keras-05")
-    caught = [
+def _caught(grader: Grader, q: object) -> list[str]:
+    return [
         s
         for s in UNSEEN["grader_directed"]
-        if "prompt_injection" in grader.grade(q, s).flags
-        and "prompt_injection" in grader.grade(q, f"{GOOD} {s}").flags
+        if "prompt_injection" in grader.grade(q, s).flags  # type: ignore[arg-type]
+        and "prompt_injection" in grader.grade(q, f"{GOOD} {s}").flags  # type: ignore[arg-type]
     ]
-    # Before the head, the grammar and the prototypes caught 9 of these 40; with it, 19.
+
+
+def test_most_unseen_pleas_are_caught_alone_and_appended(grader, keras_bank) -> None:  # type: ignore[no-untyped-def]
+    q = keras_bank.question("keras-05")
+    caught = _caught(grader, q)
+    without = _caught(Grader(grader.embedder, grader.calibration), q)
+    # Measured: the grammar and the prototypes alone catch 9 of these 40; with the head, 19.
     assert len(caught) >= 19, f"caught {len(caught)} of {len(UNSEEN['grader_directed'])}"
+    assert set(without) < set(caught), "the head adds nothing to the other two guards"
 
 
 def test_answer_sentences_with_grading_words_are_not_flagged(grader, keras_bank) -> None:  # type: ignore[no-untyped-def]
