@@ -99,6 +99,35 @@ def test_restating_the_question_earns_nothing(grader: Grader) -> None:
     assert "restates_question" in g.flags
 
 
+def test_an_answer_in_the_questions_words_that_means_a_point_is_not_a_restatement(
+    grader: Grader,
+) -> None:
+    """Words alone would call it a restatement: every word is the question's."""
+    q = Question(
+        id="switch",
+        prompt="The switch closes the circuit. Does the motor run or stop when it closes?",
+        reference_answer="The motor runs.",
+        points=(RubricPoint(id="runs", text="The motor runs."),),
+    )
+    answered = grader.grade(q, "The motor runs.")
+    assert "restates_question" not in answered.flags
+    assert answered.points[0].covered
+    echoed = grader.grade(q, "Does the motor run or stop when the switch closes the circuit?")
+    assert "restates_question" in echoed.flags
+    assert echoed.score == 0
+
+
+def test_a_question_said_back_in_other_words_is_flagged_without_changing_the_score(
+    grader: Grader,
+) -> None:
+    answer = "Dropout in neural networks: why we need it and how it works."
+    g = grader.grade(QUESTION, answer)
+    assert "restates_question" in g.flags
+    features = grader.features_many([GradeRequest(QUESTION, answer)])[0]
+    assert features.paraphrases_question and features.spans  # nothing was removed for it
+    assert g.score < 0.25
+
+
 def test_injection_earns_nothing_and_is_flagged(grader: Grader) -> None:
     base = "It reduces overfitting and improves generalization."
     plain = grader.grade(QUESTION, base)

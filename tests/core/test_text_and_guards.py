@@ -124,6 +124,37 @@ def test_restating() -> None:
     assert guards.restates("the number of operations for insertion sort", sort_q)
 
 
+def test_a_span_in_the_questions_words_restates_it_only_if_it_means_the_question_more() -> None:
+    assert guards.restated(to_question=0.8, to_rubric=0.6)
+    assert guards.restated(to_question=0.7, to_rubric=0.7)
+    assert not guards.restated(to_question=0.47, to_rubric=0.98)  # "The motor will run."
+
+
+@pytest.mark.parametrize(
+    ("to_question", "to_rubric", "share", "expected"),
+    [
+        (0.82, 0.59, 0.33, True),
+        (0.82, 0.59, 0.8, False),  # mostly new words: it says something
+        (0.82, 0.79, 0.33, False),  # as near a point as the question
+        (0.65, 0.40, 0.2, False),  # not near enough the question
+    ],
+)
+def test_paraphrasing_the_question(
+    to_question: float, to_rubric: float, share: float, expected: bool
+) -> None:
+    assert (
+        guards.paraphrases_question(to_question=to_question, to_rubric=to_rubric, novel_share=share)
+        is expected
+    )
+
+
+def test_novel_share() -> None:
+    q = "Why do we use dropout, and how does it work?"
+    assert guards.novel_share("Dropout works.", q) == 0.0
+    assert guards.novel_share("Dropout zeroes units.", q) == pytest.approx(2 / 3)
+    assert guards.novel_share("...", q) == 0.0
+
+
 def test_content_stems_caches_short_texts_only() -> None:
     """Long texts (whole answers) would make a count-bounded cache hold megabytes."""
     from viva.core import text

@@ -11,7 +11,7 @@ import hashlib
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -59,6 +59,7 @@ class _Prepared:
     keyword_list: bool
     allowed_stems: set[str]
     sentences: list[Span]
+    words_only: set[tuple[int, int]] = field(default_factory=set)  # restate the question's words
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,7 @@ class GradeFeatures:
     misconception_sims: list[tuple[float, Span | None, float]]
     spans: list[Span]
     answer_vec: FloatArray | None = None  # pooled over the answer's sentences, unit length
+    paraphrases_question: bool = False  # every sentence says the question back in other words
 
 
 @dataclass(frozen=True)
@@ -344,14 +346,12 @@ class Grader:
         def is_injected(sp: Span) -> bool:
             return any(sp.start < j.end and j.start < sp.end for j in injected)
 
-        clean = [sp for sp in seg.spans if not is_injected(sp)]
-        spans = [sp for sp in clean if not guards.restates(sp.text, r.question.prompt)]
-        if clean and not any(
-            not guards.restates(s.text, r.question.prompt)
-            for s in seg.sentences
-            if not is_injected(s)
-        ):
-            flags.append("restates_question")
+        spans = [sp for sp in seg.spans if not is_injected(sp)]
+        # Whether a span restates the question is decided once its meaning is known
+        # (`guards.restated`); the words alone name the candidates.
+        words_only = {
+            (sp.start, sp.end) for sp in spans if guards.restates(sp.text, r.question.prompt)
+        }
         keyword_list = guards.looks_like_keyword_list(answer)
         if keyword_list:
             flags.append("keyword_list")
@@ -366,7 +366,7 @@ class Grader:
             if spans
             else []
         )
-        return _Prepared(r, flags, spans, windows, keyword_list, allowed, sentences)
+        return _Prepared(r, flags, spans, windows, keyword_list, allowed, sentences, words_only)
 
     def _span_vectors(
         self, p: _Prepared, token_embs: Sequence[TokenEmbeddings]
@@ -416,6 +416,11 @@ class Grader:
             spans = [spans[i] for i in keep]
             vecs = vecs[keep] if keep else np.zeros((0, 1), dtype=np.float32)
             sentences = [s for s in sentences if s not in pleading]
+        spans, vecs, restating, paraphrasing = self._without_restatements(
+            q, p, spans, vecs, sentences
+        )
+        if restating:
+            flags.append("restates_question")
         allowed = (
             {w for s in sentences for w in content_stems(s.text)} if pleading else p.allowed_stems
         )
@@ -473,7 +478,52 @@ class Grader:
             ),
             spans=spans,
             answer_vec=answer_vec,
+            paraphrases_question=paraphrasing and not restating,
         )
+
+    def _without_restatements(
+        self, q: Question, p: _Prepared, spans: list[Span], vecs: FloatArray, sentences: list[Span]
+    ) -> tuple[list[Span], FloatArray, bool, bool]:
+        """Spans in the question's own words that mean the question more than any point earn
+        nothing (`guards.restated`). Also returns whether every sentence is one of those (the
+        grade is flagged), and whether every sentence at least paraphrases the question
+        (flagged only if the answer scores under PARTIAL)."""
+        if not spans:
+            return spans, vecs, False, False
+        to_q = vecs @ self.embed_texts([q.prompt])[0]
+        phrasings = [t for pt in q.points for t in pt.phrasings]
+        to_r = (
+            (vecs @ self.embed_texts(phrasings).T).max(axis=1)
+            if phrasings
+            else np.full(len(spans), -1.0)
+        )
+        bounds = [(sp.start, sp.end) for sp in spans]
+        sims = {b: (float(a), float(r)) for b, a, r in zip(bounds, to_q, to_r, strict=True)}
+        restated = {
+            b
+            for b in p.words_only & set(bounds)
+            if guards.restated(to_question=sims[b][0], to_rubric=sims[b][1])
+        }
+        # A sentence with no vector of its own (nothing to embed) is judged by its words.
+        restated |= p.words_only - set(bounds)
+        every = bool(sentences) and all((s.start, s.end) in restated for s in sentences)
+        paraphrased = bool(sentences) and all(
+            (s.start, s.end) in restated
+            or (
+                (s.start, s.end) in sims
+                and guards.paraphrases_question(
+                    to_question=sims[(s.start, s.end)][0],
+                    to_rubric=sims[(s.start, s.end)][1],
+                    novel_share=guards.novel_share(s.text, q.prompt),
+                )
+            )
+            for s in sentences
+        )
+        keep = [i for i, b in enumerate(bounds) if b not in restated]
+        if len(keep) < len(spans):
+            spans = [spans[i] for i in keep]
+            vecs = vecs[keep] if keep else np.zeros((0, 1), dtype=np.float32)
+        return spans, vecs, every, paraphrased
 
     def _sounds_like_injection(
         self, q: Question, sentences: list[Span], spans: list[Span], vecs: FloatArray
@@ -584,9 +634,12 @@ class Grader:
             points = _contradicted(points, misconceptions, links)
         if any(p.contradiction is not None for p in points):
             flags.append("contradicts")
+        score = scoring.score(points, [m.applied_penalty for m in misconceptions])
+        if f.paraphrases_question and score < scoring.PARTIAL:
+            flags.append("restates_question")  # names why it earned little; changes nothing
         return Grade(
             question_id=q.id,
-            score=scoring.score(points, [m.applied_penalty for m in misconceptions]),
+            score=score,
             points=points,
             misconceptions=misconceptions,
             flags=flags,

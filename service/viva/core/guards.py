@@ -276,8 +276,52 @@ def restates(span_text: str, question: str, min_novel: int = 1) -> bool:
 
     One new word is enough to be kept: short correct answers ("only inside the function")
     often add a single word, and the scoring features already discount the question's words.
+    Words alone decide only a candidate: see `restated`.
     """
     return len(set(_novel_stems(span_text, question))) < min_novel
+
+
+def restated(*, to_question: float, to_rubric: float) -> bool:
+    """Whether a span in the question's own words (`restates`) only says the question back.
+
+    `to_question` and `to_rubric` are its cosines to the question and to the nearest phrasing
+    of any point. One that means a point more than the question is an answer ("The motor will
+    run." to a question naming the motor and the switch): on the shared SemEval data, 66
+    answers graded correct were zeroed by the words alone.
+    """
+    return to_rubric <= to_question
+
+
+RESTATE_SIMILARITY = 0.7
+"""A sentence in new words this near the question (cosine) may still only paraphrase it ("this
+is about how a model gets compiled and then used for predictions")…"""
+
+RESTATE_MARGIN = 0.05
+"""…when it is also this much nearer the question than every phrasing of every point…"""
+
+RESTATE_NOVEL_SHARE = 0.5
+"""…and at most this share of its content words are not the question's. Whole answers made of
+such sentences that score under PARTIAL, on the shared graded data when this was chosen: 2 of 3,673
+correct SemEval answers and 5 of 838 Mohler answers scored 0.8 or more by people, against 48
+of 5,228 incorrect SemEval answers. Without the share: 3 and 17; ungated by the points earned,
+an earlier sentence-similarity flag marked 48 real Mohler answers with mean human score 0.78."""
+
+
+def paraphrases_question(*, to_question: float, to_rubric: float, novel_share: float) -> bool:
+    """A sentence that says the question back in other words (RESTATE_*). It only names why an
+    answer earned little: the grader flags it when the answer scores under PARTIAL, and never
+    removes credit for it, since a terse right answer can sit this near its question."""
+    return (
+        to_question >= RESTATE_SIMILARITY
+        and to_question - to_rubric >= RESTATE_MARGIN
+        and novel_share <= RESTATE_NOVEL_SHARE
+    )
+
+
+def novel_share(sentence: str, question: str) -> float:
+    """Share of a sentence's content words the question did not use."""
+    words = content_stems(sentence)
+    return len(_novel_stems(sentence, question)) / len(words) if words else 0.0
 
 
 # --- keyword lists ------------------------------------------------------------------------
