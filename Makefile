@@ -44,6 +44,8 @@ lint: $(STAMP)
 calibration: $(STAMP)
 	$(BIN)/viva fit-guard $(ASAG)/semeval2013_scientsbank_2way_train.jsonl \
 		$(ASAG)/semeval2013_beetle_2way_train.jsonl -o service/viva/data/injection_head.json
+	$(BIN)/viva fit-vague $(ASAG)/semeval2013_scientsbank_2way_train.jsonl \
+		$(ASAG)/semeval2013_beetle_2way_train.jsonl -o service/viva/data/vague_head.json
 	$(BIN)/viva calibrate $(ASAG)/semeval2013_scientsbank_2way_train.jsonl \
 		$(ASAG)/semeval2013_beetle_2way_train.jsonl -o service/viva/data/calibration.json
 

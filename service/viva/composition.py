@@ -15,7 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from viva.adapters.banks import BankRepository
-from viva.adapters.calibration_file import load_calibration, load_injection_head
+from viva.adapters.calibration_file import (
+    load_calibration,
+    load_injection_head,
+    load_vague_head,
+)
 from viva.app.batching import GradeBatcher
 from viva.app.grading import AdHocLimits, Grading
 from viva.app.interviews import Interviews
@@ -184,6 +188,7 @@ class Components:
                 calibration,
                 cache_bytes=self.settings.grader_cache_mb * 1024 * 1024,
                 injection_head=load_injection_head(),
+                vague_head=load_vague_head(),
             )
 
         return self._once("grader", build)

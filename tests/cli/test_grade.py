@@ -252,3 +252,21 @@ def test_fit_guard_rebuilds_a_head_that_the_grader_reads(tmp_path: Path) -> None
     bad.write_text("version: '1'\n")
     result = runner.invoke(app, ["fit-guard", str(data), "-o", str(out), "--corpus", str(bad)])
     assert result.exit_code != 0 and "corpus.yaml" in result.output
+
+
+def test_fit_vague_rebuilds_a_head_that_the_grader_reads(tmp_path: Path) -> None:
+    from viva.adapters.calibration_file import load_vague_head
+
+    data = _graded_data(tmp_path / "toy.jsonl")
+    out = tmp_path / "vague.json"
+    result = runner.invoke(app, ["fit-vague", str(data), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    head = load_vague_head(out)
+    assert head is not None and head.version.startswith("vague-") and len(head.weights) == 384
+    again = tmp_path / "again.json"
+    assert runner.invoke(app, ["fit-vague", str(data), "-o", str(again)]).exit_code == 0
+    assert again.read_bytes() == out.read_bytes()  # same data, same file
+    bad = tmp_path / "corpus.yaml"
+    bad.write_text("version: '1'\n")
+    result = runner.invoke(app, ["fit-vague", str(data), "-o", str(out), "--corpus", str(bad)])
+    assert result.exit_code != 0 and "corpus.yaml" in result.output

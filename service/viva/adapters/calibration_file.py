@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from viva.core.calibration import Calibration
-from viva.core.guards import InjectionHead
+from viva.core.guards import SentenceHead
 from viva.errors import ConfigError
 
 
@@ -37,24 +37,34 @@ def save_calibration(calibration: Calibration, path: Path) -> None:
     path.write_text(json.dumps(calibration.to_dict(), indent=2) + "\n", encoding="utf-8")
 
 
-def load_injection_head(path: Path | None = None) -> InjectionHead | None:
+def load_injection_head(path: Path | None = None) -> SentenceHead | None:
     """The given file, or the injection head Viva ships (`viva fit-guard`); None when the
     package carries none, so a build without it still grades (with the other two guards)."""
+    return _load_head(path, "injection_head.json", "injection head")
+
+
+def load_vague_head(path: Path | None = None) -> SentenceHead | None:
+    """The given file, or the vagueness head Viva ships (`viva fit-vague`); None when the
+    package carries none (the word rule still flags filler)."""
+    return _load_head(path, "vague_head.json", "vagueness head")
+
+
+def _load_head(path: Path | None, builtin: str, what: str) -> SentenceHead | None:
     try:
         if path is None:
-            text = resources.files("viva").joinpath("data/injection_head.json").read_text("utf-8")
+            text = resources.files("viva").joinpath(f"data/{builtin}").read_text("utf-8")
         else:
             text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         if path is None:
             return None
-        raise ConfigError(f"{path}: injection head file not found") from None
+        raise ConfigError(f"{path}: {what} file not found") from None
     try:
-        return InjectionHead.from_dict(json.loads(text))
+        return SentenceHead.from_dict(json.loads(text))
     except (ValueError, TypeError, KeyError) as exc:
-        raise ConfigError(f"{path or 'built-in injection head'}: invalid: {exc}") from None
+        raise ConfigError(f"{path or f'built-in {what}'}: invalid: {exc}") from None
 
 
-def save_injection_head(head: InjectionHead, path: Path) -> None:
+def save_head(head: SentenceHead, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(head.to_dict()) + "\n", encoding="utf-8")

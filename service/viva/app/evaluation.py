@@ -29,7 +29,7 @@ from viva.core.calibration import (
     with_fit,
 )
 from viva.core.grader import GradeFeatures, Grader, GradeRequest, to_sample
-from viva.core.guards import InjectionHead
+from viva.core.guards import SentenceHead
 from viva.core.metrics import classification_report, pearson, regression_report
 from viva.core.reference import points_from_reference
 from viva.domain.models import Bank, GradedExample, Question, RubricPoint
@@ -310,7 +310,7 @@ def cross_validate(
 
 def fit_guard(
     grader: Grader, corpus: Path, data: Sequence[Path], banks: Sequence[Bank]
-) -> tuple[InjectionHead, dict[str, int]]:
+) -> tuple[SentenceHead, dict[str, int]]:
     """The injection head, from scratch: the corpus's grader-directed sentences against its
     answer-like ones, every sentence of the data files' answers and the banks' graded examples
     (all answers to questions, none addressed to a grader)."""
@@ -331,3 +331,30 @@ def fit_guard(
     neg = grader.sentence_vectors(written + sentences)
     head = fit_injection_head(grader.sentence_vectors(positive), neg)
     return head, {"positive": len(positive), "negative": len(neg)}
+
+
+def fit_vague(
+    grader: Grader, corpus: Path, data: Sequence[Path], banks: Sequence[Bank]
+) -> tuple[SentenceHead, dict[str, int]]:
+    """The vagueness head, from scratch: the corpus's filler sentences against every sentence
+    of the answers people graded strong in the data files and the banks (a wrong answer may
+    well be vague, so only strong ones are sure negatives)."""
+    import yaml
+
+    from viva.core.guards import fit_vague_head
+    from viva.core.text import split_sentences
+
+    try:
+        doc = yaml.safe_load(corpus.read_text(encoding="utf-8"))
+        positive = [str(s) for s in doc["vague_filler"]]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise InvalidInputError(f"{corpus}: not a guard corpus: {exc}") from None
+    answers = {
+        it.request.answer for path in data for it in load_graded(path) if it.gold >= scoring.STRONG
+    }
+    answers |= {
+        ex.answer for b in banks for q in b.questions for ex in q.examples if ex.score >= 0.5
+    }
+    sentences = sorted({s.text for a in answers for s in split_sentences(a)} - set(positive))
+    head = fit_vague_head(grader.sentence_vectors(positive), grader.sentence_vectors(sentences))
+    return head, {"positive": len(positive), "negative": len(sentences)}

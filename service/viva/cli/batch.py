@@ -528,17 +528,46 @@ def fit_guard_command(
 ) -> None:
     """Fit the injection head (the guard that reads a sentence's meaning) from scratch: the
     corpus's grader-directed sentences against the data's and the banks' answers."""
-    from viva.adapters.calibration_file import save_injection_head
+    from viva.adapters.calibration_file import save_head
     from viva.app.evaluation import fit_guard
     from viva.composition import get_components
 
     comps = get_components()
     default = Path(str(resources.files("viva").joinpath("data/guard_corpus.yaml")))
     head, counts = fit_guard(comps.grader, corpus or default, data, comps.banks.all())
-    save_injection_head(head, output)
+    save_head(head, output)
     typer.echo(
         f"wrote {output} ({head.version}); {counts['positive']} grader-directed sentences, "
         f"{counts['negative']} answer sentences; threshold {head.threshold}"
+    )
+
+
+@app.command("fit-vague")
+@handle_errors
+def fit_vague_command(
+    data: Annotated[
+        list[Path],
+        typer.Argument(help="Graded JSONL files; the sentences of their strong answers."),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Vagueness head JSON to write.")],
+    corpus: Annotated[
+        Path | None,
+        typer.Option("--corpus", help="Guard corpus YAML (default: the one Viva ships)."),
+    ] = None,
+) -> None:
+    """Fit the vagueness head (names filler that earned little) from scratch: the corpus's
+    filler sentences against the sentences of strong answers in the data and the banks."""
+    from viva.adapters.calibration_file import save_head
+    from viva.app.evaluation import fit_vague
+    from viva.composition import get_components
+
+    comps = get_components()
+    default = Path(str(resources.files("viva").joinpath("data/guard_corpus.yaml")))
+    head, counts = fit_vague(comps.grader, corpus or default, data, comps.banks.all())
+    save_head(head, output)
+    typer.echo(
+        f"wrote {output} ({head.version}); {counts['positive']} filler sentences, "
+        f"{counts['negative']} sentences of strong answers; threshold {head.threshold}"
     )
 
 

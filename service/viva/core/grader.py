@@ -37,6 +37,19 @@ GRADER_VERSION = "viva-grader/2"
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
 # How the cache budget is split: token vectors (one row per word piece) dominate.
 _CACHE_SHARES = {"vectors": 0.15, "tokens": 0.4, "rubrics": 0.35, "anchors": 0.05, "links": 0.05}
+# Flags that already say why an answer earned little; the vagueness head adds none beside them.
+_EXPLAINED = frozenset(
+    {
+        "empty",
+        "dont_know",
+        "off_topic",
+        "vague",
+        "keyword_list",
+        "restates_question",
+        "prompt_injection",
+        "contradicts",
+    }
+)
 WINDOW_CHARS = 1000  # ~200 word pieces: inside MiniLM's 256-token limit
 
 
@@ -178,6 +191,7 @@ class GradeFeatures:
     spans: list[Span]
     answer_vec: FloatArray | None = None  # pooled over the answer's sentences, unit length
     paraphrases_question: bool = False  # every sentence says the question back in other words
+    filler: float | None = None  # the vagueness head's lowest reading of the answer's sentences
 
 
 @dataclass(frozen=True)
@@ -249,11 +263,13 @@ class Grader:
         cache_size: int = 50_000,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
         window_chars: int = WINDOW_CHARS,
-        injection_head: guards.InjectionHead | None = None,
+        injection_head: guards.SentenceHead | None = None,
+        vague_head: guards.SentenceHead | None = None,
     ) -> None:
         self.embedder = embedder
         self.calibration = calibration or Calibration()
         self.injection_head = injection_head
+        self.vague_head = vague_head
         self.window_chars = window_chars
         share = {k: int(cache_bytes * f) for k, f in _CACHE_SHARES.items()}
         self._cache: BoundedCache[str, FloatArray] = BoundedCache(cache_size, share["vectors"])
@@ -458,6 +474,7 @@ class Grader:
             }
             points.append(PointFeatures(values, spans[si], phrasings[pi]))
         answer_vec = None
+        filler = None
         if spans:
             q_sim = float((vecs @ self.embed_texts([q.prompt]).T).max())
             topical = max(topical, q_sim)
@@ -467,6 +484,9 @@ class Grader:
             )
             pooled = vecs[rows].mean(axis=0)
             answer_vec = (pooled / max(float(np.linalg.norm(pooled)), 1e-9)).astype(np.float32)
+            if self.vague_head is not None:
+                # Its least filler-like sentence: one checkable sentence is not filler.
+                filler = float(self.vague_head.probability(vecs[rows]).min())
         return GradeFeatures(
             request=p.request,
             flags=flags,
@@ -479,6 +499,7 @@ class Grader:
             spans=spans,
             answer_vec=answer_vec,
             paraphrases_question=paraphrasing and not restating,
+            filler=filler,
         )
 
     def _without_restatements(
@@ -637,6 +658,15 @@ class Grader:
         score = scoring.score(points, [m.applied_penalty for m in misconceptions])
         if f.paraphrases_question and score < scoring.PARTIAL:
             flags.append("restates_question")  # names why it earned little; changes nothing
+        elif (
+            f.filler is not None
+            and self.vague_head is not None
+            and f.filler >= self.vague_head.threshold
+            and score < scoring.PARTIAL
+            and not set(flags) & _EXPLAINED
+            and not any(m.triggered for m in misconceptions)
+        ):
+            flags.append("vague")  # filler by its meaning: names why it earned little
         return Grade(
             question_id=q.id,
             score=score,
@@ -651,7 +681,7 @@ class Grader:
                 model=self.embedder.name,
                 grader_version=GRADER_VERSION,
                 calibration=cal.id,
-                guard=self.injection_head.version if self.injection_head else None,
+                guard=guards.heads_version(self.injection_head, self.vague_head),
             ),
         )
 

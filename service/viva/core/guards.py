@@ -198,11 +198,13 @@ the middle, not at the best figure."""
 
 
 @dataclass(frozen=True)
-class InjectionHead:
-    """A logistic model over a sentence's vector: is it addressed to the grader? The third
-    signal beside the grammar (`_INJECTION`) and the prototypes, fitted on a written corpus of
-    pleas, requests, verdicts and fake instructions against real answer sentences, so it
-    generalises past the wordings either was written for."""
+class SentenceHead:
+    """A logistic model over a sentence's vector, fitted on a written corpus against real
+    answer sentences, so it generalises past the wordings a rule was written for.
+
+    Two ship: the injection head (is the sentence addressed to the grader? the third signal
+    beside the grammar `_INJECTION` and the prototypes) and the vagueness head (does it say
+    nothing checkable?)."""
 
     weights: tuple[float, ...]
     bias: float
@@ -227,7 +229,7 @@ class InjectionHead:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> InjectionHead:
+    def from_dict(cls, data: dict[str, object]) -> SentenceHead:
         weights = data.get("weights")
         if not isinstance(weights, list) or not weights:
             raise ValueError("'weights' must be a non-empty list")
@@ -239,24 +241,60 @@ class InjectionHead:
         )
 
 
-def fit_injection_head(
+def _fit_head(
     positive: npt.NDArray[np.float32], negative: npt.NDArray[np.float32]
-) -> InjectionHead:
-    """Fits the head on sentence vectors (one row each, unit length): `positive` are addressed
-    to the grader, `negative` are answers. Classes weighted equally (few positives); the
-    threshold sits INJECTION_HEAD_MARGIN above the highest negative."""
+) -> tuple[tuple[float, ...], float]:
+    """Logistic weights and bias over sentence vectors (one row each, unit length), classes
+    weighted equally (the written positives are few)."""
     from sklearn.linear_model import LogisticRegression  # only fitting needs it
 
     x = np.concatenate([positive, negative]).astype(np.float64)
     y = np.r_[np.ones(len(positive)), np.zeros(len(negative))]
     model = LogisticRegression(C=INJECTION_HEAD_C, class_weight="balanced", max_iter=5000)
     model.fit(x, y)
-    weights = tuple(round(float(w), 6) for w in model.coef_[0])
-    bias = round(float(model.intercept_[0]), 6)
-    draft = InjectionHead(weights, bias, 1.0, "")
-    threshold = round(float(draft.probability(negative).max()) + INJECTION_HEAD_MARGIN, 4)
+    return tuple(round(float(w), 6) for w in model.coef_[0]), round(float(model.intercept_[0]), 6)
+
+
+def _versioned(
+    weights: tuple[float, ...], bias: float, threshold: float, kind: str
+) -> SentenceHead:
     content = json.dumps({"w": weights, "b": bias, "t": threshold}).encode()
-    return InjectionHead(weights, bias, threshold, f"guard-{hashlib.sha1(content).hexdigest()[:8]}")
+    return SentenceHead(weights, bias, threshold, f"{kind}-{hashlib.sha1(content).hexdigest()[:8]}")
+
+
+def fit_injection_head(
+    positive: npt.NDArray[np.float32], negative: npt.NDArray[np.float32]
+) -> SentenceHead:
+    """`positive` are addressed to the grader, `negative` are answers; the threshold sits
+    INJECTION_HEAD_MARGIN above the highest negative."""
+    weights, bias = _fit_head(positive, negative)
+    draft = SentenceHead(weights, bias, 1.0, "")
+    threshold = round(float(draft.probability(negative).max()) + INJECTION_HEAD_MARGIN, 4)
+    return _versioned(weights, bias, threshold, "guard")
+
+
+VAGUE_HEAD_FLAG = 0.5
+"""The vagueness head's own decision boundary (its classes are weighted equally). It only names
+why an answer earned little (the flag, never a lower score), so unlike the injection head it
+is not pushed above every correct answer: the SemEval data's correct answers include terse
+ones that read as filler out of context ("So everybody agrees on it.", 0.93). Measured when it
+was chosen, on answers scoring under PARTIAL that no other guard flagged: 6 of the 6 unflagged
+answers among 22 filler answers written before the fit (tests/core/data/vague_unseen.yaml), 0
+of 20 short specific ones; 8 of 838 Mohler answers people scored 0.8 or more."""
+
+
+def fit_vague_head(
+    positive: npt.NDArray[np.float32], negative: npt.NDArray[np.float32]
+) -> SentenceHead:
+    """`positive` are filler sentences, `negative` are sentences of correct answers."""
+    weights, bias = _fit_head(positive, negative)
+    return _versioned(weights, bias, VAGUE_HEAD_FLAG, "vague")
+
+
+def heads_version(*heads: SentenceHead | None) -> str | None:
+    """One provenance stamp for the guard heads in use, e.g. "guard-cb67c876+vague-1a2b3c4d"."""
+    versions = [h.version for h in heads if h is not None]
+    return "+".join(versions) or None
 
 
 def is_blank(answer: str) -> bool:
