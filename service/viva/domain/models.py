@@ -307,7 +307,7 @@ class Provenance(_Strict):
     model: str
     grader_version: str
     calibration: str
-    guard: str | None = None  # the guard heads' versions (data/injection_head.json, vague_head.json)
+    guard: str | None = None  # guard heads' versions (data/injection_head.json, vague_head.json)
     prompt: str | None = None  # e.g. "feedback.v1"
     llm_model: str | None = None
 
