@@ -9,7 +9,7 @@ from tests.fakes.embedder import FakeEmbedder
 from viva.core import anchors
 from viva.core.calibration import Calibration
 from viva.core.grader import Grader
-from viva.domain.models import GradedExample
+from viva.domain.models import GradedExample, Question, RubricPoint
 
 
 def test_close_examples_pull_and_far_ones_do_not() -> None:
@@ -59,3 +59,48 @@ def test_grader_anchors_scores_and_keeps_points_consistent() -> None:
         assert anchored_p.coverage == pytest.approx(min(plain_p.coverage * ratio, 1.0), abs=2e-4)
         assert anchored_p.embedding_coverage == anchored_p.coverage  # the base an LLM adjusts
     assert grader.grade(q, answer) == g  # deterministic, and the example cache is reused
+
+
+def _one_point(examples: tuple[GradedExample, ...]) -> Question:
+    return Question(
+        id="ptr",
+        prompt="What does the star operator return?",
+        reference_answer="An alias for the object its operand points to.",
+        points=(RubricPoint(id="ref", text="An alias for the object its operand points to."),),
+        examples=examples,
+    )
+
+
+def test_strong_examples_become_phrasings_of_a_one_point_question() -> None:
+    strong = "The value stored at the memory address held by the pointer."
+    q = _one_point(
+        (
+            GradedExample(answer=strong, score=0.9),
+            GradedExample(answer="An alias for the object its operand points to.", score=1.0),
+            GradedExample(answer="It multiplies two numbers.", score=0.1),
+            GradedExample(answer="It returns something useful.", score=0.74),
+        )
+    )
+    extended = anchors.with_strong_examples(q)
+    assert extended.points[0].phrasings == [*q.points[0].phrasings, strong]
+    assert extended.examples == q.examples and extended.prompt == q.prompt
+    assert anchors.with_strong_examples(_one_point(())) == _one_point(())
+    several = QUESTION.model_copy(update={"examples": (GradedExample(answer=strong, score=1.0),)})
+    assert len(several.points) > 1 and anchors.with_strong_examples(several) == several
+
+
+def test_an_answer_worded_like_a_strong_example_makes_the_point(
+    fake_embedder: FakeEmbedder,
+) -> None:
+    cal = Calibration(
+        id="refs",
+        weights={"lexical": 3.0, "align_recall": 5.0, "align_precision": 1.5},
+        bias=-4.0,
+    )
+    strong = "The value stored at the memory address held by the pointer."
+    answer = "It gives the value stored at the memory address the pointer holds."
+    grader = Grader(fake_embedder, cal)
+    without = grader.grade(_one_point(()), answer)
+    with_examples = grader.grade(_one_point((GradedExample(answer=strong, score=0.9),)), answer)
+    assert not without.points[0].covered
+    assert with_examples.points[0].covered and with_examples.score > without.score

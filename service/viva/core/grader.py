@@ -11,7 +11,7 @@ import hashlib
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -579,7 +579,10 @@ class Grader:
 
     def features_many(self, requests: Sequence[GradeRequest]) -> list[GradeFeatures]:
         """The model-dependent half of grading; `from_features` finishes it for any calibration."""
-        prepared = [self._prepare(r) for r in requests]
+        prepared = [
+            self._prepare(replace(r, question=anchors.with_strong_examples(r.question)))
+            for r in requests
+        ]
         self._warm_cache([p.request.question for p in prepared])
         window_texts: list[str] = []
         for p in prepared:
