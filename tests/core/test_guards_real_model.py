@@ -49,8 +49,10 @@ def test_good_bank_examples_carry_no_guard_flag(grader, keras_bank) -> None:  # 
 )
 def test_restated_question_earns_next_to_nothing(grader, keras_bank, qid, answer) -> None:  # type: ignore[no-untyped-def]
     """Said-back questions score at most the cap. (A whole-answer "restates the question" flag by
-    sentence similarity was tried and removed: on Mohler it flagged 48 real answers whose mean
-    human score was 0.78, such as "A pointer is a reference to a location in memory".)"""
+    sentence similarity alone was tried and removed: on Mohler it flagged 48 real answers whose
+    mean human score was 0.78, such as "A pointer is a reference to a location in memory". The
+    flag by meaning now also needs mostly the question's words and a score under 0.25, and
+    never lowers a score: guards.paraphrases_question.)"""
     g = grader.grade(keras_bank.question(qid), answer)
     assert g.score <= 0.1
     assert not g.covered
