@@ -243,9 +243,13 @@ def scores(grader: Grader, feats: Sequence[GradeFeatures], cal: Calibration) -> 
 
 
 def report(
-    items: Sequence[EvalItem], predicted: Sequence[float], cal: Calibration
+    items: Sequence[EvalItem],
+    predicted: Sequence[float],
+    cal: Calibration,
+    passed: Sequence[bool] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Metrics per data set and overall: regression for scores, classification for labels."""
+    """Metrics per data set and overall: regression for scores, classification for labels
+    (each answer's pass decision from `passed` when given, else `cal`'s pass threshold)."""
     groups: dict[str, list[int]] = defaultdict(list)
     for i, it in enumerate(items):
         groups[it.dataset].append(i)
@@ -267,9 +271,10 @@ def report(
             metrics["pearson_a_vs_b"] = pearson(a, b)
         labels = [items[i].label for i in idx]
         if all(lab is not None for lab in labels):
-            metrics.update(
-                classification_report([p >= threshold for p in pred], [bool(x) for x in labels])
+            decided = (
+                [passed[i] for i in idx] if passed is not None else [p >= threshold for p in pred]
             )
+            metrics.update(classification_report(decided, [bool(x) for x in labels]))
         out[name] = metrics
     return out
 
@@ -281,8 +286,9 @@ def cross_validate(
     base: Calibration,
     by: str = "question",
     max_folds: int = 50,
-) -> list[float]:
-    """Out-of-fold scores: each fold is graded by a calibration fitted without it.
+) -> CrossValidated:
+    """Out-of-fold scores and pass decisions: each fold is graded, and its labelled answers
+    judged correct or not, by a calibration (pass threshold included) fitted without it.
 
     One fold per question (or data set) up to `max_folds`; beyond that, questions are dealt
     round-robin into `max_folds` folds, still never split across training and testing.
@@ -298,6 +304,7 @@ def cross_validate(
     if len(folds) < 2:
         raise InvalidInputError(f"cross-validation by {by} needs at least 2 {by}s in the data")
     predicted = [0.0] * len(items)
+    passed = [False] * len(items)
     for _, held in sorted(folds.items()):
         held_set = set(held)
         train = [i for i in range(len(items)) if i not in held_set]
@@ -305,7 +312,14 @@ def cross_validate(
 
         for i in held:
             predicted[i] = grader.from_features(feats[i], cal).score
-    return predicted
+            passed[i] = scoring.passes(predicted[i], cal.pass_threshold)
+    return CrossValidated(predicted, passed)
+
+
+@dataclass(frozen=True)
+class CrossValidated:
+    scores: list[float]
+    passed: list[bool]  # by the fold's own pass threshold, never one fitted on the held-out rows
 
 
 def fit_guard(

@@ -613,10 +613,10 @@ def evaluate(
         raise InvalidInputError("--cross-validate takes 'question' or 'dataset'")
     items, grader, cal, feats = _eval_setup(data, calibration, anchors)
     if cross_validate:
-        predicted = run_cv(grader, items, feats, cal, by=cross_validate, max_folds=folds)
+        held = run_cv(grader, items, feats, cal, by=cross_validate, max_folds=folds)
+        figures = report(items, held.scores, cal, held.passed)
     else:
-        predicted = scores(grader, feats, cal)
-    figures = report(items, predicted, cal)
+        figures = report(items, scores(grader, feats, cal), cal)
     mode = f"held out by {cross_validate}" if cross_validate else f"calibration {cal.id}"
     if anchors:
         mode += f", {anchors} anchors per question"
