@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from importlib import resources
 from pathlib import Path
@@ -513,6 +513,12 @@ def calibrate(
     _print_metrics(report(items, scores(grader, feats, cal), cal))
 
 
+_CorpusOption = Annotated[
+    Path | None,
+    typer.Option("--corpus", help="Guard corpus YAML (default: the one Viva ships)."),
+]
+
+
 @app.command("fit-guard")
 @handle_errors
 def fit_guard_command(
@@ -521,25 +527,13 @@ def fit_guard_command(
         typer.Argument(help="Graded JSONL files whose answers are innocent sentences."),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Injection head JSON to write.")],
-    corpus: Annotated[
-        Path | None,
-        typer.Option("--corpus", help="Guard corpus YAML (default: the one Viva ships)."),
-    ] = None,
+    corpus: _CorpusOption = None,
 ) -> None:
     """Fit the injection head (the guard that reads a sentence's meaning) from scratch: the
     corpus's grader-directed sentences against the data's and the banks' answers."""
-    from viva.adapters.calibration_file import save_head
     from viva.app.evaluation import fit_guard
-    from viva.composition import get_components
 
-    comps = get_components()
-    default = Path(str(resources.files("viva").joinpath("data/guard_corpus.yaml")))
-    head, counts = fit_guard(comps.grader, corpus or default, data, comps.banks.all())
-    save_head(head, output)
-    typer.echo(
-        f"wrote {output} ({head.version}); {counts['positive']} grader-directed sentences, "
-        f"{counts['negative']} answer sentences; threshold {head.threshold}"
-    )
+    _fit_head(fit_guard, data, output, corpus, "grader-directed sentences", "answer sentences")
 
 
 @app.command("fit-vague")
@@ -550,24 +544,33 @@ def fit_vague_command(
         typer.Argument(help="Graded JSONL files; the sentences of their strong answers."),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Vagueness head JSON to write.")],
-    corpus: Annotated[
-        Path | None,
-        typer.Option("--corpus", help="Guard corpus YAML (default: the one Viva ships)."),
-    ] = None,
+    corpus: _CorpusOption = None,
 ) -> None:
     """Fit the vagueness head (names filler that earned little) from scratch: the corpus's
     filler sentences against the sentences of strong answers in the data and the banks."""
-    from viva.adapters.calibration_file import save_head
     from viva.app.evaluation import fit_vague
+
+    _fit_head(fit_vague, data, output, corpus, "filler sentences", "sentences of strong answers")
+
+
+def _fit_head(
+    fit: Callable[..., tuple[Any, dict[str, int]]],
+    data: list[Path],
+    output: Path,
+    corpus: Path | None,
+    positives: str,
+    negatives: str,
+) -> None:
+    from viva.adapters.calibration_file import save_head
     from viva.composition import get_components
 
     comps = get_components()
     default = Path(str(resources.files("viva").joinpath("data/guard_corpus.yaml")))
-    head, counts = fit_vague(comps.grader, corpus or default, data, comps.banks.all())
+    head, counts = fit(comps.grader, corpus or default, data, comps.banks.all())
     save_head(head, output)
     typer.echo(
-        f"wrote {output} ({head.version}); {counts['positive']} filler sentences, "
-        f"{counts['negative']} sentences of strong answers; threshold {head.threshold}"
+        f"wrote {output} ({head.version}); {counts['positive']} {positives}, "
+        f"{counts['negative']} {negatives}; threshold {head.threshold}"
     )
 
 
