@@ -38,7 +38,7 @@ def with_strong_examples(q: Question) -> Question:
 
     On Mohler with 5 graded examples per question (`viva eval --anchors 5`, leave one question
     out, metrics on the other rows) Pearson r went from 0.584 to 0.672 when this was adopted.
-    Whole answers, and the cut at STRONG, were chosen there among seven variants (0.58-0.67:
+    Whole answers, and the cut at STRONG, were chosen there among nine variants (0.58-0.67:
     sentences assigned to the point they are nearest gave 0.61-0.65 by cut-off; 0.6 and 0.7 as
     the score cut 0.58 and 0.60 with sentences), so that figure is somewhat optimistic. A
     question with several points is left as it is: a whole answer is not a phrasing of each."""
