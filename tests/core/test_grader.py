@@ -128,6 +128,18 @@ def test_a_question_said_back_in_other_words_is_flagged_without_changing_the_sco
     assert g.score < 0.25
 
 
+def test_filler_fires_no_misconception_however_near_its_words(grader: Grader) -> None:
+    """Praise and hedging make no claim, so they cannot make a wrong one."""
+    filler = grader.grade(
+        QUESTION, "Removing neurons when making predictions is really important and helps a lot."
+    )
+    (m,) = filler.misconceptions
+    assert "vague" in filler.flags and m.similarity >= CAL.misconception_threshold
+    assert not m.triggered and "contradicts" not in filler.flags and filler.score <= 0.25
+    claim = grader.grade(QUESTION, "Dropout removes neurons when making predictions.")
+    assert claim.misconceptions[0].triggered and "contradicts" in claim.flags
+
+
 def test_injection_earns_nothing_and_is_flagged(grader: Grader) -> None:
     base = "It reduces overfitting and improves generalization."
     plain = grader.grade(QUESTION, base)

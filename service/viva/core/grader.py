@@ -610,6 +610,7 @@ class Grader:
             flags.append("off_topic")
         elif is_vague(f):
             flags.append("vague")
+        filler = "vague" in flags
         points: list[PointResult] = []
         for pt, pf in zip(q.points, f.points, strict=True):
             gradable = pf.evidence is not None and not off_topic
@@ -635,6 +636,7 @@ class Grader:
             # A span closer to a rubric point than to the wrong claim is not the claim.
             hit = (
                 span is not None
+                and not filler  # praise and hedging make no claim, so no wrong one
                 and sim >= cal.misconception_threshold
                 and sim > point_sim + cal.misconception_margin
             )
