@@ -237,36 +237,26 @@ def test_named_formats_override_the_suffixes(tmp_path: Path) -> None:
     assert len(rows) == 8 and all(r["score"] is not None for r in rows)
 
 
-def test_fit_guard_rebuilds_a_head_that_the_grader_reads(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("command", "kind", "loader"),
+    [("fit-guard", "guard", "load_injection_head"), ("fit-vague", "vague", "load_vague_head")],
+)
+def test_fit_rebuilds_a_head_that_the_grader_reads(
+    tmp_path: Path, command: str, kind: str, loader: str
+) -> None:
+    from viva.adapters import calibration_file
+
     data = _graded_data(tmp_path / "toy.jsonl")
     out = tmp_path / "head.json"
-    result = runner.invoke(app, ["fit-guard", str(data), "-o", str(out)])
+    result = runner.invoke(app, [command, str(data), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    head = json.loads(out.read_text())
-    assert head["version"].startswith("guard-") and len(head["weights"]) == 384
-    assert 0.5 < head["threshold"] <= 1.0
+    head = getattr(calibration_file, loader)(out)
+    assert head is not None and head.version.startswith(f"{kind}-") and len(head.weights) == 384
+    assert 0.5 <= head.threshold <= 1.0
     again = tmp_path / "again.json"
-    assert runner.invoke(app, ["fit-guard", str(data), "-o", str(again)]).exit_code == 0
+    assert runner.invoke(app, [command, str(data), "-o", str(again)]).exit_code == 0
     assert again.read_bytes() == out.read_bytes()  # same data, same file
     bad = tmp_path / "corpus.yaml"
     bad.write_text("version: '1'\n")
-    result = runner.invoke(app, ["fit-guard", str(data), "-o", str(out), "--corpus", str(bad)])
-    assert result.exit_code != 0 and "corpus.yaml" in result.output
-
-
-def test_fit_vague_rebuilds_a_head_that_the_grader_reads(tmp_path: Path) -> None:
-    from viva.adapters.calibration_file import load_vague_head
-
-    data = _graded_data(tmp_path / "toy.jsonl")
-    out = tmp_path / "vague.json"
-    result = runner.invoke(app, ["fit-vague", str(data), "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    head = load_vague_head(out)
-    assert head is not None and head.version.startswith("vague-") and len(head.weights) == 384
-    again = tmp_path / "again.json"
-    assert runner.invoke(app, ["fit-vague", str(data), "-o", str(again)]).exit_code == 0
-    assert again.read_bytes() == out.read_bytes()  # same data, same file
-    bad = tmp_path / "corpus.yaml"
-    bad.write_text("version: '1'\n")
-    result = runner.invoke(app, ["fit-vague", str(data), "-o", str(out), "--corpus", str(bad)])
+    result = runner.invoke(app, [command, str(data), "-o", str(out), "--corpus", str(bad)])
     assert result.exit_code != 0 and "corpus.yaml" in result.output
