@@ -116,6 +116,27 @@ def test_review_sends_fenced_answer_with_strict_schema(
     assert fake_llm.headers[0]["authorization"] == "Bearer not-needed"
 
 
+def test_a_quoted_contradiction_reaches_the_grade(
+    fake_llm: FakeOpenAIServer, question: Question, grader: Grader
+) -> None:
+    wrong = "Keras 3 only runs on TensorFlow, never on JAX or PyTorch."
+    answer = ANSWER + " " + wrong
+    body = good_reply(question)
+    for v in body["points"]:
+        if v["id"] == "multi-backend":
+            v.update(verdict="contradicted", quote=wrong)
+    fake_llm.push(reply(body))
+    grade = grader.grade(question, answer)
+    out = Reviewer(make_judge(fake_llm)).review(question, answer, grade)
+
+    assert out.feedback_status == "ok", out.feedback_reason
+    assert out.contradicts == ["multi-backend"] and "contradicts" in out.flags
+    p = next(p for p in out.points if p.id == "multi-backend")
+    assert p.contradiction is not None and answer[p.contradiction.start :].startswith(wrong)
+    assert p.evidence is None or not p.evidence.overlaps(p.contradiction)
+    assert p.coverage <= (p.embedding_coverage or 0.0) and not p.covered
+
+
 def test_boundary_is_fresh_per_request(fake_llm: FakeOpenAIServer, question: Question) -> None:
     judge = make_judge(fake_llm)
     (m1, t1), (_, t2) = judge.render(question, "a"), judge.render(question, "a")

@@ -28,6 +28,7 @@ from viva.domain.models import (
     Provenance,
     Question,
     RubricPoint,
+    Span,
 )
 
 Q = Question(
@@ -308,3 +309,66 @@ def test_fence_imitation_is_injection_and_adds_the_flag() -> None:
     )
     assert "prompt_injection" in out.flags
     assert out.points[0].coverage == 0.5
+
+
+# --- contradictions --------------------------------------------------------------------------
+
+WRONG = "Dropout stays on at inference time, so predictions vary."
+MIXED = ANSWER + " " + WRONG
+
+
+def _with_evidence(grade: Grade, pid: str, text: str, answer: str) -> Grade:
+    start = answer.index(text)
+    ev = Span(text=text, start=start, end=start + len(text))
+    return grade.model_copy(
+        update={
+            "points": [
+                p.model_copy(update={"evidence": ev}) if p.id == pid else p for p in grade.points
+            ]
+        }
+    )
+
+
+def test_a_contradiction_quoting_the_points_evidence_earns_nothing() -> None:
+    # The embedding credited "inference" to the wrong sentence (same words, opposite claim).
+    grade = _with_evidence(
+        make_grade({"random-drop": 0.6, "inference": 0.55}), "inference", WRONG, MIXED
+    )
+    review = ok(
+        reply_text([("inference", "contradicted", "Dropout stays on at inference time")]), MIXED
+    )
+    out = apply_llm_review(grade, review, band=0.25)
+    p = {q.id: q for q in out.points}["inference"]
+    assert (p.coverage, p.embedding_coverage, p.llm_verdict) == (0.0, 0.55, "contradicted")
+    assert p.evidence is None and not p.covered
+    assert (
+        p.contradiction is not None and p.contradiction.text == "Dropout stays on at inference time"
+    )
+    assert MIXED[p.contradiction.start : p.contradiction.end] == p.contradiction.text
+    assert "contradicts" in out.flags and out.contradicts == ["inference"]
+    assert out.score == scoring.score(out.points)
+    # Applying the same review again gives the same grade.
+    assert apply_llm_review(out, review, band=0.25) == out
+
+
+def test_a_contradiction_elsewhere_keeps_the_points_own_evidence() -> None:
+    answer = ANSWER + " Later it never disables neurons randomly in training at all."
+    grade = _with_evidence(
+        make_grade({"random-drop": 0.7}), "random-drop", "Dropout randomly zeroes units", answer
+    )
+    quote = "never disables neurons randomly in training"
+    p = apply_llm_review(
+        grade, ok(reply_text([("random-drop", "contradicted", quote)]), answer), 0.25
+    ).points[0]
+    # Only the band applies: the credit came from another sentence.
+    assert (p.coverage, p.evidence is not None) == (0.45, True)
+    assert p.contradiction is not None and p.contradiction.text == quote
+
+
+def test_a_contradiction_without_a_literal_quote_is_only_a_verdict() -> None:
+    grade = _with_evidence(make_grade({"inference": 0.55}), "inference", WRONG, MIXED)
+    out = apply_llm_review(
+        grade, ok(reply_text([("inference", "contradicted", "made-up words")]), MIXED), 0.25
+    )
+    p = {q.id: q for q in out.points}["inference"]
+    assert (p.coverage, p.contradiction, "contradicts" in out.flags) == (0.3, None, False)

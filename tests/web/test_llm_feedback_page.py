@@ -13,12 +13,13 @@ import pytest
 
 from tests.web.conftest import make_settings, require_browser, serve
 from tests.web.test_interview_page import decline_follow_up
-from viva.core.feedback import LLMReply, LLMReview, ReplyFeedback
+from viva.core.feedback import LLMReply, LLMReview, PointVerdict, ReplyFeedback
 from viva.domain.models import Grade, Question
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TIP = "Name one concrete Keras API when you explain an idea."
+WRONG = "It only ever runs on one backend."
 
 
 class StubJudge:
@@ -32,12 +33,16 @@ class StubJudge:
         self.calls += 1
         if self.calls > 1:
             return LLMReview.unavailable("the stub LLM timed out", model=self.model)
+        # The first answer's last sentence, said to deny the question's first point: the page
+        # must show it against that point, whichever question comes first.
+        said = [PointVerdict(id=question.points[0].id, verdict="contradicted", quote=WRONG)]
         reply = LLMReply(
+            points=said if WRONG in answer else [],
             feedback=ReplyFeedback(
                 good=["You explained <b>why</b>, not only what."],
                 add=["Mention the trade-offs."],
                 tip=TIP,
-            )
+            ),
         )
         return LLMReview(
             status="ok", reply=reply, model=self.model, prompt=self.prompt, answer=answer
@@ -71,9 +76,17 @@ def test_llm_feedback_is_offered_and_shown(browser: Any, llm_server: str, artifa
     page.click("#start-button")
     page.wait_for_selector("#view-chat:not([hidden])")
 
-    page.fill("#answer", "Keras is a high-level API with ready-made layers and a fit() loop.")
+    page.fill(
+        "#answer", f"Keras is a high-level API with ready-made layers and a fit() loop. {WRONG}"
+    )
     page.keyboard.press("Control+Enter")
     page.wait_for_selector("#transcript [data-testid=feedback]")
+    # "You said X" under the point the LLM says the answer denies, and the sentence marked.
+    said = page.locator("#transcript [data-testid=point-contradiction]")
+    assert said.count() == 1 and WRONG in said.inner_text()
+    marked = page.locator("#transcript [data-testid=answer-text] mark.ev--wrong")
+    assert marked.count() == 1 and marked.inner_text() == WRONG
+    assert "States the opposite of a key point" in page.locator("#transcript .flags").inner_text()
     fb = page.locator("#transcript [data-testid=feedback]").first
     text = fb.inner_text()
     assert TIP in text

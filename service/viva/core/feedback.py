@@ -3,8 +3,9 @@
 Pure: the reply schema, parsing and sanitising a reply, and `apply_llm_review`, which folds a
 review into a grade. The LLM can nudge each point's coverage within a band around the
 embedding coverage and can report misconceptions; it never sets the score, and for answers
-the guards flagged it can only lower coverage. No network, no files: the adapter in
-`viva.adapters.llm` does the talking.
+the guards flagged it can only lower coverage. A point it says the answer contradicts, quoting
+the answer, is treated as the grader treats one (`core/contradiction.py`). No network, no
+files: the adapter in `viva.adapters.llm` does the talking.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from viva.core import guards, scoring
+from viva.core.contradiction import contradict
 from viva.core.text import content_stems
 from viva.domain.models import (
     Feedback,
@@ -332,7 +334,13 @@ def apply_llm_review(grade: Grade, review: LLMReview, band: float) -> Grade:
         }
         if cov > base and p.evidence is None and v.quote:
             update["evidence"] = literal_span(v.quote, answer)
-        points.append(p.model_copy(update=update))
+        p = p.model_copy(update=update)
+        said = literal_span(v.quote, answer) if v.verdict == "contradicted" else None
+        if said is not None:
+            p = contradict(p, said, keep_embedding=True)
+        points.append(p)
+    if any(p.contradiction is not None for p in points) and "contradicts" not in flags:
+        flags.append("contradicts")
 
     claims = {c.id: c for c in review.reply.misconceptions if c.quote}
     misconceptions: list[MisconceptionResult] = []

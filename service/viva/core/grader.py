@@ -19,6 +19,7 @@ import numpy as np
 from viva.core import anchors, guards, scoring
 from viva.core.cache import BoundedCache
 from viva.core.calibration import FEATURES, Calibration, Sample
+from viva.core.contradiction import contradict
 from viva.core.ports import Embedder, FloatArray, TokenEmbeddings
 from viva.core.text import content_stems, is_content, segment, stem, window_spans
 from viva.domain.models import (
@@ -816,21 +817,9 @@ class Grader:
 def _contradicted(
     points: list[PointResult], misconceptions: list[MisconceptionResult], links: dict[str, str]
 ) -> list[PointResult]:
-    """A point the answer contradicts (it states a misconception that denies the point) records
-    what was said; when that statement was the point's own evidence, the point earns nothing,
-    since a wrong statement in the rubric's words is not coverage."""
+    """A point the answer contradicts: it states a misconception that denies the point."""
     said = {links[m.id]: m.evidence for m in misconceptions if m.triggered and m.id in links}
-    out: list[PointResult] = []
-    for p in points:
-        span = said.get(p.id)
-        if span is not None and p.contradiction is None:
-            update: dict[str, object] = {"contradiction": span}
-            ev = p.evidence
-            if ev is None or (ev.start < span.end and span.start < ev.end):
-                update.update(coverage=0.0, embedding_coverage=0.0, evidence=None, matched=None)
-            p = p.model_copy(update=update)
-        out.append(p)
-    return out
+    return [contradict(p, span) if (span := said.get(p.id)) is not None else p for p in points]
 
 
 def _fire(

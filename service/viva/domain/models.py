@@ -261,6 +261,9 @@ class Span(_Strict):
     start: int = Field(ge=0)
     end: int = Field(ge=0)
 
+    def overlaps(self, other: Span) -> bool:
+        return self.start < other.end and other.start < self.end
+
 
 class PointResult(_Strict):
     id: str

@@ -22,6 +22,13 @@ export function annotatedAnswer(answer, grade, opts) {
       spans.push({ start: Math.max(0, ev.start), end: Math.min(chars.length, ev.end), kind: "wrong", n: "!", label: `Misconception: ${m.text}` });
     }
   }
+  for (const p of points) {
+    const c = p.contradiction;
+    const dup = (s) => s.kind === "wrong" && c && s.start === c.start && s.end === c.end;
+    if (c && Number.isInteger(c.start) && c.end > c.start && !spans.some(dup)) {
+      spans.push({ start: Math.max(0, c.start), end: Math.min(chars.length, c.end), kind: "wrong", n: "!", label: `Says the opposite of: ${p.text || "a key point"}` });
+    }
+  }
   const valid = spans.filter((s) => s.end > s.start && s.start < chars.length);
   const cuts = new Set([0, chars.length]);
   for (const s of valid) {
@@ -85,6 +92,13 @@ function meter(value, label, bandName) {
   const fill = h("span", { class: `meter__fill meter__fill--${bandName}` });
   fill.style.width = `${Math.max(0, Math.min(1, value)) * 100}%`;
   return h("span", { class: "meter", role: "img", "aria-label": label || pct(value) }, fill);
+}
+
+/** "You said …" under a point the answer stated the opposite of, or nothing. */
+function saidAgainst(p) {
+  const c = p.contradiction;
+  if (!c || !c.text) return null;
+  return h("span", { class: "point__said", dataset: { testid: "point-contradiction" } }, "You said ", h("q", { text: c.text }), ", which is the opposite of this point");
 }
 
 /** One line where the count, the partly-covered points and the penalties explain the score. */
@@ -179,6 +193,7 @@ export function gradeCard(grade, opts) {
                   p.llm_verdict ? ` · model says ${p.llm_verdict}` : "",
                   p.evidence ? "" : " · no single sentence",
                 ),
+                saidAgainst(p),
               ),
             ),
           ),
@@ -205,6 +220,7 @@ export function gradeCard(grade, opts) {
                 { class: "point__body" },
                 h("span", { class: "point__text", text: p.text || "(shown when the interview ends)" }),
                 Number(p.coverage) > 0.05 ? h("span", { class: "point__meta" }, meter(p.coverage, `Partly there: match ${pct(p.coverage)}`, pointBand(p)), ` partly there, match ${pct(p.coverage)}`) : null,
+                saidAgainst(p),
               ),
             ),
           ),
