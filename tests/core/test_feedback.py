@@ -372,3 +372,23 @@ def test_a_contradiction_without_a_literal_quote_is_only_a_verdict() -> None:
     )
     p = {q.id: q for q in out.points}["inference"]
     assert (p.coverage, p.contradiction, "contradicts" in out.flags) == (0.3, None, False)
+
+
+def test_a_quoted_misconception_contradicts_the_point_it_denies() -> None:
+    answer = ANSWER + " Dropout is applied at test time as well."
+    quote = "applied at test time as well"
+    grade = _with_evidence(
+        make_grade({"random-drop": 0.6, "inference": 0.5}),
+        "inference",
+        "Dropout is applied at test time as well.",
+        answer,
+    )
+    review = ok(reply_text([], [("at-test", quote)]), answer)
+    out = apply_llm_review(grade, review, 0.25, links={"at-test": "inference"})
+    p = {q.id: q for q in out.points}["inference"]
+    assert p.contradiction is not None and p.contradiction.text == quote
+    assert (p.coverage, p.evidence, out.contradicts) == (0.0, None, ["inference"])
+    assert "contradicts" in out.flags
+    # Without the link it is a misconception only.
+    plain = apply_llm_review(grade, review, 0.25)
+    assert plain.contradicts == [] and plain.misconceptions[0].triggered

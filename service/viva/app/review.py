@@ -86,9 +86,9 @@ class Reviewer:
         if "empty" in grade.flags:
             return mark_unavailable(grade, EMPTY_ANSWER)
         try:
-            return apply_llm_review(
-                grade, self._review(self.judge, question, answer, grade), self.band
-            )
+            links = {m.id: m.contradicts for m in question.misconceptions if m.contradicts}
+            review = self._review(self.judge, question, answer, grade)
+            return apply_llm_review(grade, review, self.band, links)
         except Exception as exc:
             return mark_unavailable(grade, f"LLM review failed unexpectedly ({type(exc).__name__})")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -305,8 +306,14 @@ def bounded_coverage(base: float, verdict: Verdict, band: float, *, may_raise: b
     return round(min(max(new, 0.0), 1.0), 4)
 
 
-def apply_llm_review(grade: Grade, review: LLMReview, band: float) -> Grade:
-    """Fold a review into a grade. The embedding grade stays the base and stays visible."""
+def apply_llm_review(
+    grade: Grade, review: LLMReview, band: float, links: Mapping[str, str] | None = None
+) -> Grade:
+    """Fold a review into a grade. The embedding grade stays the base and stays visible.
+
+    `links` maps a misconception to the point it denies (the bank's `contradicts`): one the LLM
+    quotes contradicts that point, as in the grader.
+    """
     if review.status != "ok" or review.reply is None:
         return mark_unavailable(grade, review.reason or "the LLM gave no review")
     band = min(max(band, 0.0), 1.0)
@@ -339,8 +346,6 @@ def apply_llm_review(grade: Grade, review: LLMReview, band: float) -> Grade:
         if said is not None:
             p = contradict(p, said, keep_embedding=True)
         points.append(p)
-    if any(p.contradiction is not None for p in points) and "contradicts" not in flags:
-        flags.append("contradicts")
 
     claims = {c.id: c for c in review.reply.misconceptions if c.quote}
     misconceptions: list[MisconceptionResult] = []
@@ -356,6 +361,18 @@ def apply_llm_review(grade: Grade, review: LLMReview, band: float) -> Grade:
                 }
             )
         misconceptions.append(m)
+    denied = links or {}
+    stated = {
+        denied[m.id]: m.evidence
+        for m in misconceptions
+        if m.source == "llm" and m.evidence is not None and m.id in denied
+    }
+    points = [
+        contradict(p, span, keep_embedding=True) if (span := stated.get(p.id)) else p
+        for p in points
+    ]
+    if any(p.contradiction is not None for p in points) and "contradicts" not in flags:
+        flags.append("contradicts")
 
     fb = review.reply.feedback
     # Praise for an answer that tried to steer the grader is what the steering asked for:
