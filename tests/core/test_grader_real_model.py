@@ -92,3 +92,40 @@ def test_grading_is_deterministic_across_batches(grader: Grader, keras_bank) -> 
     many = [g.model_dump_json() for g in grader.grade_many([GradeRequest(q, a) for a in answers])]
     assert one == many
     assert one[0] == one[3]
+
+
+@pytest.mark.parametrize(
+    ("qid", "answer", "misconception", "fires"),
+    [
+        # Says the question back: shares a misconception's words, states nothing wrong.
+        (
+            "keras-06",
+            "The batch size is something you pick when training a deep network, and there are "
+            "trade-offs involved in that choice.",
+            "epochs-confusion",
+            False,
+        ),
+        (
+            "keras-03",
+            "Activation functions have a role in neural networks, and the activation you choose "
+            "affects how well the network performs.",
+            "speed-only",
+            False,
+        ),
+        # The wrong claim itself, in the question's vocabulary, still fires.
+        (
+            "keras-06",
+            "The batch size is simply the number of epochs, meaning how many times the network "
+            "goes over the whole training set.",
+            "epochs-confusion",
+            True,
+        ),
+    ],
+)
+def test_saying_the_question_back_states_no_misconception(  # type: ignore[no-untyped-def]
+    grader: Grader, keras_bank, qid: str, answer: str, misconception: str, fires: bool
+) -> None:
+    g = grader.grade(keras_bank.question(qid), answer)
+    m = next(m for m in g.misconceptions if m.id == misconception)
+    assert m.triggered is fires, (m.similarity, g.flags)
+    assert ("contradicts" in g.flags) is fires

@@ -806,10 +806,29 @@ class Grader:
         ]
         if not one:
             return [(0.0, None, 0.0) for _ in q.misconceptions]
+        to_question = vecs[one] @ self.embed_texts([q.prompt])[0]
         out: list[tuple[float, Span | None, float]] = []
         for m in q.misconceptions:
             sims = (vecs[one] @ self.embed_texts(m.phrasings).T).max(axis=1)  # any wording
-            k = int(np.argmax(sims))
+            # A span that says the question back (`guards.paraphrases_question`, with the wrong
+            # claim as the rival) makes no claim: "the batch size is something you pick ..." is
+            # not "the batch size is the number of epochs", however many words they share.
+            claims = np.array(
+                [
+                    j
+                    for j, i in enumerate(one)
+                    if not guards.paraphrases_question(
+                        to_question=float(to_question[j]),
+                        to_rubric=float(sims[j]),
+                        novel_share=guards.novel_share(spans[i].text, q.prompt),
+                    )
+                ],
+                dtype=np.int64,
+            )
+            if not len(claims):
+                out.append((0.0, None, 0.0))
+                continue
+            k = int(claims[np.argmax(sims[claims])])
             out.append((float(sims[k]), spans[one[k]], float(point_sims[one[k]])))
         return out
 
