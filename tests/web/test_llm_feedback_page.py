@@ -87,6 +87,8 @@ def test_llm_feedback_is_offered_and_shown(browser: Any, llm_server: str, artifa
     marked = page.locator("#transcript [data-testid=answer-text] mark.ev--wrong")
     assert marked.count() == 1 and marked.inner_text() == WRONG
     assert "States the opposite of a key point" in page.locator("#transcript .flags").inner_text()
+    summary = page.locator("#transcript [data-testid=grade-summary]").first.inner_text()
+    assert "1 key point stated the wrong way round" in summary
     fb = page.locator("#transcript [data-testid=feedback]").first
     text = fb.inner_text()
     assert TIP in text

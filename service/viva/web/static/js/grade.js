@@ -109,6 +109,8 @@ export function summaryLine(grade) {
   const wrong = (grade.misconceptions || []).filter((m) => m.triggered).length;
   const parts = [`${covered} of ${plural(points.length, "key point")} covered${partly ? `, ${partly} more in part` : ""}`];
   if (wrong) parts.push(`${plural(wrong, "misconception")} cost points`);
+  const denied = points.filter((p) => p.contradiction).length;
+  if (denied) parts.push(`${plural(denied, "key point")} stated the wrong way round`);
   return parts.join(" · ");
 }
 
