@@ -807,6 +807,13 @@ class Grader:
         if not one:
             return [(0.0, None, 0.0) for _ in q.misconceptions]
         to_question = vecs[one] @ self.embed_texts([q.prompt])[0]
+        # Only spans this near the question can be saying it back; the share of new words is
+        # computed for those alone.
+        near = {
+            j: guards.novel_share(spans[i].text, q.prompt)
+            for j, i in enumerate(one)
+            if to_question[j] >= guards.RESTATE_SIMILARITY
+        }
         out: list[tuple[float, Span | None, float]] = []
         for m in q.misconceptions:
             sims = (vecs[one] @ self.embed_texts(m.phrasings).T).max(axis=1)  # any wording
@@ -816,11 +823,12 @@ class Grader:
             claims = np.array(
                 [
                     j
-                    for j, i in enumerate(one)
-                    if not guards.paraphrases_question(
+                    for j in range(len(one))
+                    if j not in near
+                    or not guards.paraphrases_question(
                         to_question=float(to_question[j]),
                         to_rubric=float(sims[j]),
-                        novel_share=guards.novel_share(spans[i].text, q.prompt),
+                        novel_share=near[j],
                     )
                 ],
                 dtype=np.int64,
