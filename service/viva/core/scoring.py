@@ -22,7 +22,8 @@ FloatArray = npt.NDArray[np.float64]
 # --- what a coverage means ------------------------------------------------------------------
 
 COVERED = 0.5
-"""A point counts as covered from here: coverage reads as the probability that it is made."""
+"""A point counts as covered from here: coverage is how fully the point is made, on the scale
+people grade on (the calibration's fitted human scale), so half-made is the line."""
 
 PARTIAL = 0.25
 """Below COVERED but at least this: shown as partly made (◐) rather than missed."""
