@@ -20,6 +20,8 @@ def contradict(point: PointResult, said: Span, *, keep_embedding: bool = False) 
     """
     if point.contradiction is not None and point.contradiction != said:
         return point  # the first statement found against it is the one shown
+    # The same statement again is applied again: folding one LLM review in twice gives the
+    # grade that folding it in once gives.
     update: dict[str, object] = {"contradiction": said}
     ev = point.evidence
     if ev is None or ev.overlaps(said):

@@ -844,9 +844,15 @@ class Grader:
 def _contradicted(
     points: list[PointResult], misconceptions: list[MisconceptionResult], links: dict[str, str]
 ) -> list[PointResult]:
-    """A point the answer contradicts: it states a misconception that denies the point."""
+    """A point the answer contradicts: it states a misconception that denies the point. Called
+    again after anchoring, it leaves a point it already handled as anchoring left it."""
     said = {links[m.id]: m.evidence for m in misconceptions if m.triggered and m.id in links}
-    return [contradict(p, span) if (span := said.get(p.id)) is not None else p for p in points]
+    return [
+        contradict(p, span)
+        if (span := said.get(p.id)) is not None and p.contradiction is None
+        else p
+        for p in points
+    ]
 
 
 def _fire(
