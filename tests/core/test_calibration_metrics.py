@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 
@@ -13,10 +11,8 @@ from viva.core.calibration import (
     best_threshold,
     fit_logistic,
     fit_samples,
-    fit_scale,
     predict,
     predict_scores,
-    rescaled,
 )
 from viva.core.metrics import pearson, quadratic_weighted_kappa, rmse, spearman
 from viva.core.reference import points_from_reference
@@ -175,35 +171,3 @@ def test_a_margin_lets_a_lower_threshold_keep_its_precision() -> None:
     assert (t0, r0) == (0.9, 0.5)  # without a margin only the clear half is safe to fire
     t, margin, recall = fit_misconception_rule(sims, point_sims, shown)
     assert (t, recall) == (0.8, 1.0) and 0.04 <= margin < 0.2  # the smallest margin that works
-
-
-def test_rescaling_reads_each_coverage_through_one_monotone_map() -> None:
-    cal = Calibration(weights={"align_recall": 4.0, "lexical": -0.5}, bias=-2.0, floor=0.3)
-    out = rescaled(cal, 2.5, 1.0)
-    xs = [{"align_recall": r, "lexical": 0.2} for r in np.linspace(0, 1, 41)]
-    before = np.array([Calibration(weights=cal.weights, bias=cal.bias).coverage(x) for x in xs])
-    after = np.array([replace(out, floor=0.0).coverage(x) for x in xs])
-    logit = np.log(before / (1 - before))
-    np.testing.assert_allclose(after, 1 / (1 + np.exp(-(2.5 * logit + 1.0))), atol=1e-5)
-    # The floor moves with the coverages: the same features still read 0%.
-    assert [cal.coverage(x) == 0 for x in xs] == [out.coverage(x) == 0 for x in xs]
-    assert rescaled(cal, 1.0, 0.0) == cal
-
-
-def test_the_scale_fit_finds_the_rescaling_people_agree_with() -> None:
-    rng = np.random.default_rng(3)
-    samples = [
-        Sample(x=rng.uniform(0, 1, size=(4, 1)), weights=np.ones(4), target=0.0) for _ in range(60)
-    ]
-    cal = Calibration(weights={"align_recall": 3.0}, bias=-1.5)
-
-    def scores_under(c: Calibration) -> np.ndarray:
-        return predict_scores(samples, np.array([c.weights["align_recall"]]), c.bias, c.floor)
-
-    people = scores_under(rescaled(cal, 2.75, 1.0))  # averages of stretched coverages
-    out, fitted = fit_scale(cal, scores_under, list(people))
-    assert (fitted.temperature, fitted.shift, fitted.error_after) == (2.75, 1.0, 0.0)
-    assert fitted.error_before > 0.01 and out == rescaled(cal, 2.75, 1.0)
-    # Scores people already agree with are left as they are.
-    same, kept = fit_scale(cal, scores_under, list(scores_under(cal)))
-    assert same == cal and (kept.temperature, kept.shift) == (1.0, 0.0)

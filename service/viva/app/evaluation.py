@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from viva.core import scoring
 from viva.core.calibration import (
@@ -25,7 +24,6 @@ from viva.core.calibration import (
     best_threshold,
     fit_misconception_rule,
     fit_samples,
-    fit_scale,
     null_floor,
     predict_scores,
     with_fit,
@@ -180,21 +178,16 @@ def fit(
     return cal
 
 
-def fit_on_banks(
-    grader: Grader, banks: Sequence[Bank], cal: Calibration, *, scale: bool = True
-) -> Calibration:
+def fit_on_banks(grader: Grader, banks: Sequence[Bank], cal: Calibration) -> Calibration:
     """What the banks decide, for the fitted weights: the floor (coverage that a point gets from
     answers to the bank's other questions, which never make it, reads 0%), and the
     misconception threshold (graded examples tagged with a misconception should fire it, and
-    no other example should fire any), and the human scale (`fit_scale`: the examples' scores,
-    without their own anchoring, nearest what people gave them). The caller then refits the
-    pass threshold under the result."""
+    no other example should fire any). Then the pass threshold is refitted under the floor."""
     sims: list[float] = []
     point_sims: list[float] = []
     shown: list[bool] = []
     good: list[bool] = []
     null: list[float] = []
-    graded: list[tuple[GradeFeatures, float]] = []
     for bank in banks:
         answers = [(q.id, ex.answer) for q in bank.questions for ex in q.examples]
         for q in bank.questions:
@@ -203,7 +196,6 @@ def fit_on_banks(
             bare = q.model_copy(update={"examples": ()})
             own = grader.features_many([GradeRequest(bare, ex.answer) for ex in q.examples])
             for ex, f in zip(q.examples, own, strict=True):
-                graded.append((f, ex.score))
                 for m, (sim, _, p_sim) in zip(q.misconceptions, f.misconception_sims, strict=True):
                     sims.append(sim)
                     point_sims.append(p_sim)
@@ -216,27 +208,18 @@ def fit_on_banks(
         raise InvalidInputError("no bank has graded examples to fit on")
     floor = null_floor(null)
     t, margin, recall = fit_misconception_rule(sims, point_sims, shown, good)
-    cal = replace(
-        cal, floor=floor, misconception_threshold=round(t, 4), misconception_margin=margin
-    )
-
-    def scores_under(c: Calibration) -> npt.NDArray[np.float64]:
-        return np.asarray([grader.from_features(f, c, anchor=False).score for f, _ in graded])
-
     fitted_on = (
         f"{cal.fitted_on}; floor: {len(null)} point coverages from answers to other questions "
         f"(quantile {scoring.NULL_QUANTILE}); misconception threshold: {sum(shown)} graded "
         f"examples showing a misconception (margin {margin}, recall {recall:.3f} at precision "
         f">= {scoring.MISCONCEPTION_PRECISION}, above every example scored >= {scoring.STRONG})"
     )
-    if not scale:
-        return replace(cal, fitted_on=fitted_on)
-    cal, fitted = fit_scale(cal, scores_under, [y for _, y in graded])
     return replace(
         cal,
-        fitted_on=f"{fitted_on}; human scale: coverage temperature {fitted.temperature}, shift "
-        f"{fitted.shift}, on {len(graded)} graded examples (squared error "
-        f"{fitted.error_before} -> {fitted.error_after})",
+        floor=floor,
+        misconception_threshold=round(t, 4),
+        misconception_margin=margin,
+        fitted_on=fitted_on,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -197,56 +197,6 @@ def with_fit(
         bias=round(float(b), 6),
         **extra,
     )
-
-
-def rescaled(cal: Calibration, temperature: float, shift: float) -> Calibration:
-    """`cal` with every coverage c read as sigmoid(temperature * logit(c) + shift).
-
-    For a logistic mapping that is the same features with weights times the temperature and
-    a new bias, so the file format and the features stay as they are; the floor moves with
-    the coverages, so the same points read 0%."""
-    p = min(max(cal.floor, 1e-9), 1 - 1e-9)
-    floor = 1.0 / (1.0 + math.exp(-(temperature * math.log(p / (1 - p)) + shift)))
-    return replace(
-        cal,
-        weights={n: round(w * temperature, 6) for n, w in cal.weights.items()},
-        bias=round(cal.bias * temperature + shift, 6),
-        floor=round(floor, 4) if cal.floor > 0 else 0.0,
-    )
-
-
-@dataclass(frozen=True)
-class ScaleFit:
-    temperature: float
-    shift: float
-    error_before: float  # mean squared error against the human scores, unscaled
-    error_after: float
-
-
-def fit_scale(
-    cal: Calibration,
-    scores_under: Callable[[Calibration], npt.NDArray[np.float64]],
-    targets: Sequence[float],
-) -> tuple[Calibration, ScaleFit]:
-    """The rescaling (`rescaled`, over scoring.SCALE_*) whose scores are nearest the human
-    scores in squared error. `scores_under` grades the same answers under a candidate
-    calibration. On a tie the first found is kept, and `cal` unchanged comes first."""
-    y = np.asarray(targets, dtype=np.float64)
-    if not len(y):
-        raise ValueError("no graded examples to fit the scale on")
-
-    def error(c: Calibration) -> float:
-        return float(np.mean((scores_under(c) - y) ** 2))
-
-    before = error(cal)
-    best, best_err, best_ts = cal, before, (1.0, 0.0)
-    for t in scoring.SCALE_TEMPERATURES:
-        for s in scoring.SCALE_SHIFTS:
-            c = rescaled(cal, t, s)
-            e = error(c)
-            if e < best_err - 1e-12:
-                best, best_err, best_ts = c, e, (t, s)
-    return best, ScaleFit(best_ts[0], best_ts[1], round(before, 4), round(best_err, 4))
 
 
 @dataclass(frozen=True)

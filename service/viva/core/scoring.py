@@ -22,8 +22,7 @@ FloatArray = npt.NDArray[np.float64]
 # --- what a coverage means ------------------------------------------------------------------
 
 COVERED = 0.5
-"""A point counts as covered from here: coverage is how fully the point is made, on the scale
-people grade on (the calibration's fitted human scale), so half-made is the line."""
+"""A point counts as covered from here: coverage reads as the probability that it is made."""
 
 PARTIAL = 0.25
 """Below COVERED but at least this: shown as partly made (◐) rather than missed."""
@@ -72,16 +71,6 @@ show a misconception, at the precision below, wins (the smaller margin on a tie)
 MISCONCEPTION_PRECISION = 0.9
 """A fitted misconception threshold must be right this often on graded examples: telling a
 candidate "you said X" about a correct answer costs more trust than missing a wrong one."""
-
-SCALE_TEMPERATURES = tuple(round(1.0 + 0.25 * i, 2) for i in range(13))
-"""Tried when fitting the human scale on the banks' graded examples (1 to 4): coverage is
-the SemEval-fitted chance that a point is made, and a score averaged over five or six such
-chances never reaches a person's 0.9 for an excellent answer, nor their 0.1 for a wrong one.
-Each coverage is re-read as sigmoid(t * logit(coverage) + s), which keeps every ordering…"""
-
-SCALE_SHIFTS = tuple(round(-0.5 + 0.25 * i, 2) for i in range(11))
-"""…with these shifts (-0.5 to 2). A grid rather than an optimiser: the score surface has steps
-(the floor, the caps), and the same data must always give the same file."""
 
 # --- off-topic answers ----------------------------------------------------------------------
 
