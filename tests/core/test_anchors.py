@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tests.core.test_scoring import QUESTION
@@ -104,3 +105,19 @@ def test_an_answer_worded_like_a_strong_example_makes_the_point(
     with_examples = grader.grade(_one_point((GradedExample(answer=strong, score=0.9),)), answer)
     assert not without.points[0].covered
     assert with_examples.points[0].covered and with_examples.score > without.score
+
+
+def test_coverages_scale_to_the_anchored_score_even_when_some_are_full() -> None:
+    weights = [3.0, 2.0, 2.0, 1.0]
+    cov = [1.0, 0.7, 0.55, 0.0]
+    out = anchors.scaled_to(cov, weights, 0.8)
+    # target / mean would give 0.8 / 0.6875 and lose what the full point cannot take.
+    assert float(np.dot(out, weights) / sum(weights)) == pytest.approx(0.8, abs=1e-9)
+    assert out[0] == 1.0 and out[3] == 0.0  # a missed point stays missed
+    assert out[1] / 0.7 == pytest.approx(out[2] / 0.55)  # one ratio for every point not full
+    # Downwards nothing saturates: plain ratio; beyond reach: as near as the cap allows.
+    np.testing.assert_allclose(
+        anchors.scaled_to(cov, weights, 0.3), np.array(cov) * 0.3 / 0.6875, atol=1e-9
+    )
+    np.testing.assert_allclose(anchors.scaled_to(cov, weights, 0.99), [1, 1, 1, 0], atol=1e-9)
+    np.testing.assert_allclose(anchors.scaled_to(cov, weights, 0.9, cap=0.25), [0.25] * 3 + [0])

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
+from viva.core import scoring
 from viva.core.calibration import (
     Calibration,
     Sample,
     best_threshold,
     fit_logistic,
     fit_samples,
+    fit_stretch,
     predict,
     predict_scores,
 )
@@ -171,3 +175,54 @@ def test_a_margin_lets_a_lower_threshold_keep_its_precision() -> None:
     assert (t0, r0) == (0.9, 0.5)  # without a margin only the clear half is safe to fire
     t, margin, recall = fit_misconception_rule(sims, point_sims, shown)
     assert (t, recall) == (0.8, 1.0) and 0.04 <= margin < 0.2  # the smallest margin that works
+
+
+def test_the_stretch_moves_only_covered_points_and_keeps_their_order() -> None:
+    p = np.linspace(0.0, 1.0, 201)
+    out = scoring.stretched(p, 4.0)
+    below = p <= scoring.COVERED
+    np.testing.assert_array_equal(out[below], p[below])  # missed and partial points unchanged
+    assert np.all(np.diff(out) >= 0) and np.all(out[~below] > p[~below] - 1e-12)
+    # Which points are covered never changes, so no wrong statement gains a point.
+    assert [scoring.is_covered(x) for x in out] == [scoring.is_covered(x) for x in p]
+    assert out[p == 0.6][0] == pytest.approx(1 / (1 + (0.4 / 0.6) ** 4))  # logit x 4
+    np.testing.assert_array_equal(scoring.stretched(p, 1.0), p)
+
+
+def test_the_stretch_is_served_as_it_is_fitted() -> None:
+    cal = Calibration(weights={"align_recall": 4.0}, bias=-2.0, floor=0.3, stretch=3.0)
+    rng = np.random.default_rng(5)
+    samples = [
+        Sample(x=rng.uniform(0, 1, size=(3, 1)), weights=np.array([1.0, 2.0, 1.0]), target=0.0)
+        for _ in range(20)
+    ]
+    fitted = predict_scores(samples, np.array([4.0]), -2.0, 0.3, 3.0)
+    served = [
+        sum(
+            w * cal.coverage({"align_recall": float(r)})
+            for r, w in zip(s.x[:, 0], s.weights, strict=True)
+        )
+        / s.weights.sum()
+        for s in samples
+    ]
+    np.testing.assert_allclose(fitted, served, atol=1e-9)
+    assert not np.allclose(fitted, predict_scores(samples, np.array([4.0]), -2.0, 0.3))
+
+
+def test_the_stretch_fit_finds_the_stretch_people_agree_with() -> None:
+    rng = np.random.default_rng(3)
+    samples = [
+        Sample(x=rng.uniform(0, 1, size=(4, 1)), weights=np.ones(4), target=0.0) for _ in range(60)
+    ]
+    cal = Calibration(weights={"align_recall": 3.0}, bias=-1.5)
+
+    def scores_under(c: Calibration) -> np.ndarray:
+        w = np.array([c.weights["align_recall"]])
+        return predict_scores(samples, w, c.bias, c.floor, c.stretch)
+
+    people = scores_under(replace(cal, stretch=2.5))
+    fitted, before, after = fit_stretch(cal, scores_under, list(people))
+    assert fitted.stretch == 2.5 and after == 0.0 and before > 0.0
+    # People who score like the unstretched grader get no stretch: 1 is kept on a tie.
+    same, _, _ = fit_stretch(cal, scores_under, list(scores_under(cal)))
+    assert same.stretch == 1.0

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from viva.core import scoring
 from viva.core.calibration import (
@@ -24,6 +25,7 @@ from viva.core.calibration import (
     best_threshold,
     fit_misconception_rule,
     fit_samples,
+    fit_stretch,
     null_floor,
     predict_scores,
     with_fit,
@@ -161,33 +163,38 @@ def fit(
     items: Sequence[EvalItem], feats: Sequence[GradeFeatures], base: Calibration, name: str
 ) -> Calibration:
     """Weights and bias fitted to the human scores (and a pass threshold for labels), under
-    `base`'s floor; every other field is `base`'s."""
+    `base`'s floor and stretch; every other field is `base`'s."""
     samples = [to_sample(f, it.gold, base) for it, f in zip(items, feats, strict=True)]
     floor = base.floor
     try:
-        w, b = fit_samples(samples, FEATURES, floor=floor)
+        w, b = fit_samples(samples, FEATURES, floor=floor, stretch=base.stretch)
     except ValueError as exc:
         raise InvalidInputError(f"{name}: {exc}") from None
     digest = hashlib.sha1(f"{name}:{w.round(6).tolist()}:{b:.6f}:{floor}".encode()).hexdigest()[:8]
     cal = with_fit(base, FEATURES, w, b, id=f"fit-{digest}", fitted_on=name)
     labelled = [(s, it.label) for s, it in zip(samples, items, strict=True) if it.label is not None]
     if labelled:
-        scores = predict_scores([s for s, _ in labelled], w, b, floor)
+        scores = predict_scores([s for s, _ in labelled], w, b, floor, base.stretch)
         t, _ = best_threshold(list(scores), [bool(lab) for _, lab in labelled])
         cal = replace(cal, pass_threshold=round(t, 4))
     return cal
 
 
-def fit_on_banks(grader: Grader, banks: Sequence[Bank], cal: Calibration) -> Calibration:
+def fit_on_banks(
+    grader: Grader, banks: Sequence[Bank], cal: Calibration, *, stretch: bool = True
+) -> Calibration:
     """What the banks decide, for the fitted weights: the floor (coverage that a point gets from
-    answers to the bank's other questions, which never make it, reads 0%), and the
-    misconception threshold (graded examples tagged with a misconception should fire it, and
-    no other example should fire any). Then the pass threshold is refitted under the floor."""
+    answers to the bank's other questions, which never make it, reads 0%), the misconception
+    threshold (graded examples tagged with a misconception should fire it, and no other
+    example should fire any), and the stretch of covered points (`fit_stretch`: the examples'
+    scores, without their own anchoring, nearest what people gave them). The caller then
+    refits the pass threshold under the result."""
     sims: list[float] = []
     point_sims: list[float] = []
     shown: list[bool] = []
     good: list[bool] = []
     null: list[float] = []
+    graded: list[tuple[GradeFeatures, float]] = []
     for bank in banks:
         answers = [(q.id, ex.answer) for q in bank.questions for ex in q.examples]
         for q in bank.questions:
@@ -196,6 +203,7 @@ def fit_on_banks(grader: Grader, banks: Sequence[Bank], cal: Calibration) -> Cal
             bare = q.model_copy(update={"examples": ()})
             own = grader.features_many([GradeRequest(bare, ex.answer) for ex in q.examples])
             for ex, f in zip(q.examples, own, strict=True):
+                graded.append((f, ex.score))
                 for m, (sim, _, p_sim) in zip(q.misconceptions, f.misconception_sims, strict=True):
                     sims.append(sim)
                     point_sims.append(p_sim)
@@ -208,18 +216,26 @@ def fit_on_banks(grader: Grader, banks: Sequence[Bank], cal: Calibration) -> Cal
         raise InvalidInputError("no bank has graded examples to fit on")
     floor = null_floor(null)
     t, margin, recall = fit_misconception_rule(sims, point_sims, shown, good)
+    cal = replace(
+        cal, floor=floor, misconception_threshold=round(t, 4), misconception_margin=margin
+    )
     fitted_on = (
         f"{cal.fitted_on}; floor: {len(null)} point coverages from answers to other questions "
         f"(quantile {scoring.NULL_QUANTILE}); misconception threshold: {sum(shown)} graded "
         f"examples showing a misconception (margin {margin}, recall {recall:.3f} at precision "
         f">= {scoring.MISCONCEPTION_PRECISION}, above every example scored >= {scoring.STRONG})"
     )
+    if not stretch:
+        return replace(cal, fitted_on=fitted_on)
+
+    def scores_under(c: Calibration) -> npt.NDArray[np.float64]:
+        return np.asarray([grader.from_features(f, c, anchor=False).score for f, _ in graded])
+
+    cal, before, after = fit_stretch(cal, scores_under, [y for _, y in graded])
     return replace(
         cal,
-        floor=floor,
-        misconception_threshold=round(t, 4),
-        misconception_margin=margin,
-        fitted_on=fitted_on,
+        fitted_on=f"{fitted_on}; stretch {cal.stretch} on {len(graded)} graded examples "
+        f"(squared error {before} -> {after})",
     )
 
 
@@ -233,7 +249,8 @@ def refit_pass_threshold(
     w = np.asarray([cal.weights.get(n, 0.0) for n in FEATURES])
     samples = [to_sample(f, 0.0, cal) for f, _ in labelled]
     t, _ = best_threshold(
-        list(predict_scores(samples, w, cal.bias, cal.floor)), [bool(x) for _, x in labelled]
+        list(predict_scores(samples, w, cal.bias, cal.floor, cal.stretch)),
+        [bool(x) for _, x in labelled],
     )
     return replace(cal, pass_threshold=round(t, 4))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -41,12 +41,13 @@ class Calibration:
     evidence_min: float = scoring.EVIDENCE_MIN
     pass_threshold: float | None = None  # for correct/incorrect data: score >= this is "correct"
     floor: float = 0.0  # fitted (null_floor): coverage below it means "not made" (scoring.floored)
+    stretch: float = 1.0  # fitted (fit_stretch): covered points, person-scaled (scoring.stretched)
     fitted_on: str = ""
 
     def coverage(self, features: Mapping[str, float]) -> float:
         z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
         p = 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
-        return float(scoring.floored(p, self.floor))
+        return float(scoring.stretched(scoring.floored(p, self.floor), self.stretch))
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -199,6 +200,31 @@ def with_fit(
     )
 
 
+def fit_stretch(
+    cal: Calibration,
+    scores_under: Callable[[Calibration], npt.NDArray[np.float64]],
+    targets: Sequence[float],
+) -> tuple[Calibration, float, float]:
+    """The stretch (over scoring.STRETCHES) whose scores are nearest the human scores in
+    squared error, with that error before and after. `scores_under` grades the same answers
+    under a candidate calibration; on a tie the smaller stretch is kept."""
+    y = np.asarray(targets, dtype=np.float64)
+    if not len(y):
+        raise ValueError("no graded examples to fit the stretch on")
+
+    def error(c: Calibration) -> float:
+        return float(np.mean((scores_under(c) - y) ** 2))
+
+    before = error(replace(cal, stretch=1.0))
+    best, best_err = replace(cal, stretch=1.0), before
+    for t in scoring.STRETCHES:
+        c = replace(cal, stretch=t)
+        e = error(c)
+        if e < best_err - 1e-12:
+            best, best_err = c, e
+    return best, round(before, 4), round(best_err, 4)
+
+
 @dataclass(frozen=True)
 class Sample:
     """One graded answer as the fit sees it: per-point features and the human score in [0,1]."""
@@ -228,10 +254,14 @@ def _stack(samples: Sequence[Sample]) -> tuple[Any, Any, Any, Any]:
 
 
 def predict_scores(
-    samples: Sequence[Sample], w: npt.NDArray[np.float64], b: float, floor: float = 0.0
+    samples: Sequence[Sample],
+    w: npt.NDArray[np.float64],
+    b: float,
+    floor: float = 0.0,
+    stretch: float = 1.0,
 ) -> npt.NDArray[np.float64]:
     x, pw, owner, cap = _stack(samples)
-    return _scores_from_stack(x, pw, owner, cap, len(samples), w, b, floor)
+    return _scores_from_stack(x, pw, owner, cap, len(samples), w, b, floor, stretch)
 
 
 def _scores_from_stack(
@@ -243,10 +273,11 @@ def _scores_from_stack(
     w: npt.NDArray[np.float64],
     b: float,
     floor: float = 0.0,
+    stretch: float = 1.0,
 ) -> npt.NDArray[np.float64]:
     if len(x) == 0:
         return np.zeros(n)
-    cov = scoring.floored(predict(w, b, x), floor)
+    cov = scoring.stretched(scoring.floored(predict(w, b, x), floor), stretch)
     return scoring.scores(np.minimum(cov, cap), pw, owner, n)
 
 
@@ -259,7 +290,12 @@ def null_floor(null_coverage: Sequence[float]) -> float:
 
 
 def fit_samples(
-    samples: Sequence[Sample], names: Sequence[str], *, l2: float = 1e-3, floor: float = 0.0
+    samples: Sequence[Sample],
+    names: Sequence[str],
+    *,
+    l2: float = 1e-3,
+    floor: float = 0.0,
+    stretch: float = 1.0,
 ) -> tuple[npt.NDArray[np.float64], float]:
     """Weights and bias minimising squared error of whole-answer scores (multi-point aware)."""
     from scipy.optimize import minimize  # only fitting needs it
@@ -277,7 +313,7 @@ def fit_samples(
 
     def loss(theta: npt.NDArray[np.float64]) -> float:
         w, b = theta[:-1], float(theta[-1])
-        pred = _scores_from_stack(*stacked, len(usable), w, b, floor)
+        pred = _scores_from_stack(*stacked, len(usable), w, b, floor, stretch)
         return float(np.mean((pred - y0) ** 2) + l2 * np.sum((w * scale) ** 2))
 
     res = minimize(

@@ -747,19 +747,21 @@ class Grader:
         misconceptions: list[MisconceptionResult],
     ) -> tuple[list[PointResult], list[MisconceptionResult], Anchoring]:
         """Pulls the grade toward close graded examples. Coverages move with the score (one
-        ratio for all), so the points covered, the score and its label keep agreeing; the
-        unanchored score stays in `anchoring.raw_score`."""
+        ratio for all, `anchors.scaled_to`), so the points covered, the score and its label
+        keep agreeing; the unanchored score stays in `anchoring.raw_score`."""
         q = f.request.question
         data = self._anchors(q)
         cap = coverage_cap(f, cal) or 1.0  # anchoring never lifts a capped answer
         assert f.answer_vec is not None
         pull = anchors.neighbour_pull(list(data.vecs @ f.answer_vec), data.scores)
         target = anchors.anchored(raw, pull)
-        ratio = target / raw
+        moved = anchors.scaled_to(
+            [p.coverage for p in points], [p.weight for p in points], target, min(cap, 1.0)
+        )
         points = [
             p.model_copy(update={"coverage": c, "embedding_coverage": c})
-            for p in points
-            for c in [round(min(p.coverage * ratio, 1.0, cap), scoring.ROUND)]
+            for p, m in zip(points, moved, strict=True)
+            for c in [round(float(m), scoring.ROUND)]
         ]
         points = [
             p

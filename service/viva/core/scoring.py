@@ -22,7 +22,9 @@ FloatArray = npt.NDArray[np.float64]
 # --- what a coverage means ------------------------------------------------------------------
 
 COVERED = 0.5
-"""A point counts as covered from here: coverage reads as the probability that it is made."""
+"""A point counts as covered from here. Up to here coverage reads as the chance that the point is
+made; above it the calibration's fitted stretch (`stretched`) spreads covered points toward 100%,
+so a point made fully reads on a person's scale."""
 
 PARTIAL = 0.25
 """Below COVERED but at least this: shown as partly made (◐) rather than missed."""
@@ -72,6 +74,11 @@ MISCONCEPTION_PRECISION = 0.9
 """A fitted misconception threshold must be right this often on graded examples: telling a
 candidate "you said X" about a correct answer costs more trust than missing a wrong one."""
 
+STRETCHES = tuple(round(1.0 + 0.25 * i, 2) for i in range(13))
+"""Tried when fitting the stretch (`stretched`) on the banks' graded examples (1 to 4). A grid
+rather than an optimiser: the score surface has steps (the floor, the caps), and the same data
+must always give the same file. 1 comes first and is kept on a tie: no stretch."""
+
 # --- off-topic answers ----------------------------------------------------------------------
 
 OFF_TOPIC_INCIDENTAL = 0.2
@@ -106,6 +113,21 @@ def floored(p: npt.ArrayLike, floor: float) -> FloatArray:
     alignment never drops to zero on its own, so unrelated text keeps a little coverage."""
     arr = np.asarray(p, dtype=np.float64)
     return np.where(arr >= floor, arr, 0.0) if floor > 0 else arr
+
+
+def stretched(p: npt.ArrayLike, stretch: float) -> FloatArray:
+    """A covered point's coverage on a person's scale: above COVERED, the logit's distance from
+    COVERED is multiplied by `stretch` (fitted on the banks' graded examples), so a point made
+    fully reads near 100% rather than the 60-70% a SemEval-fitted chance tops out at. At and
+    below COVERED nothing moves, so no point changes from missed to covered (or back), and a
+    wrong statement in the rubric's words gains no point it did not have."""
+    arr = np.asarray(p, dtype=np.float64)
+    if stretch == 1.0:
+        return arr
+    line = np.log(COVERED / (1 - COVERED))
+    z = np.log(np.clip(arr, 1e-12, 1 - 1e-12) / np.clip(1 - arr, 1e-12, 1.0))
+    up = 1.0 / (1.0 + np.exp(-(line + stretch * (z - line))))
+    return np.where(arr > COVERED, up, arr)
 
 
 def is_covered(coverage: float) -> bool:
