@@ -1,11 +1,12 @@
 """Wrong answers must not be told they made points: counted over every bank's graded examples.
 
 The trust suite checks a denied point's coverage inside cases that mostly fail for other
-reasons, so a change that credits more wrong statements can leave it as it was. A human-scale
-stretch of coverage did exactly that (it moved the covered line from 0.5 to about 0.41 of the
-old scale): on examples people scored 0.25 or less, covered points went from 47 to 157 of
-1,239 (bench/scorer_results.md). This counts them, rubric only (no example of the answer's own
-question), with the real model and the shipped calibration.
+reasons, so a change that credits more wrong statements can leave it as it was. A first human
+scale, a temperature and shift over coverage (reverted), did exactly that: it moved the covered
+line from 0.5 to about 0.41 of the old scale, and on examples people scored 0.25 or less,
+covered points went from 47 to 157 of 1,239 (bench/scorer_results.md). This counts them, rubric
+only (no example of the answer's own question), with the real model and the shipped
+calibration.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from viva.core.grader import Grader, GradeRequest
 pytestmark = pytest.mark.slow
 
 WRONG = 0.25  # examples people scored at most this are wrong or empty of content
-MAX_COVERED_SHARE = 0.05  # of their points; 0.038 when written, 0.127 with the stretch
+MAX_COVERED_SHARE = 0.05  # of their points; 0.038 when written, 0.127 with that scale
 
 
 def test_wrong_examples_rarely_earn_a_covered_point(shipped_grader: Grader) -> None:
