@@ -485,8 +485,8 @@ def calibrate(
         bool,
         typer.Option(
             "--banks/--no-banks",
-            help="Also fit the floor and the misconception threshold on the banks' graded "
-            "examples.",
+            help="Also fit the floor, the misconception threshold and the stretch of covered "
+            "points on the banks' graded examples.",
         ),
     ] = True,
 ) -> None:
