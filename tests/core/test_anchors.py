@@ -121,3 +121,18 @@ def test_coverages_scale_to_the_anchored_score_even_when_some_are_full() -> None
     )
     np.testing.assert_allclose(anchors.scaled_to(cov, weights, 0.99), [1, 1, 1, 0], atol=1e-9)
     np.testing.assert_allclose(anchors.scaled_to(cov, weights, 0.9, cap=0.25), [0.25] * 3 + [0])
+
+
+def test_the_solved_ratio_reaches_any_target_within_reach() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        n = int(rng.integers(1, 8))
+        cov = rng.uniform(0, 1, n) * (rng.uniform(0, 1, n) > 0.2)
+        w = rng.integers(1, 4, n).astype(float)
+        reach = float(np.dot(w, cov > 0) / w.sum())  # every point made in full
+        target = float(rng.uniform(0, reach)) if reach else 0.0
+        out = anchors.scaled_to(cov, w, target)
+        assert float(np.dot(out, w) / w.sum()) == pytest.approx(target, abs=1e-9)
+        moved = (cov > 0) & (out < 1.0)
+        if moved.sum() > 1:  # one ratio for every point below the cap
+            assert np.ptp(out[moved] / cov[moved]) < 1e-9

@@ -112,16 +112,19 @@ def scaled_to(
     c = np.asarray(coverages, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64)
     total = float(w.sum())
-    if total <= 0 or not np.any(c > 0):
+    live = c > 0
+    if total <= 0 or not np.any(live):
         return c
-
-    def mean(r: float) -> float:
-        return float(np.sum(w * np.minimum(c * r, cap)) / total)
-
-    lo, hi = 0.0, 1.0
-    while mean(hi) < target and hi < 1e6:
-        lo, hi = hi, hi * 2
-    for _ in range(80):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if mean(mid) < target else (lo, mid)
-    return np.minimum(c * hi, cap)
+    # The weighted mean of min(c * r, cap) is piecewise linear in r: with the k largest
+    # coverages at the cap, r = (target * total - cap * their weight) / (the rest's sum w * c).
+    order = np.argsort(-c[live], kind="stable")
+    cs, ws = c[live][order], w[live][order]
+    wc = ws * cs
+    for k in range(len(cs) + 1):
+        rest = float(wc[k:].sum())
+        if rest <= 0:
+            break
+        r = (target * total - cap * float(ws[:k].sum())) / rest
+        if r >= 0 and (k == len(cs) or cs[k] * r <= cap) and (k == 0 or cs[k - 1] * r >= cap):
+            return np.minimum(c * r, cap)
+    return np.where(live, cap, 0.0)  # the target is out of reach: every point made in full

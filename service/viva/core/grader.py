@@ -754,15 +754,18 @@ class Grader:
         cap = coverage_cap(f, cal) or 1.0  # anchoring never lifts a capped answer
         assert f.answer_vec is not None
         pull = anchors.neighbour_pull(list(data.vecs @ f.answer_vec), data.scores)
-        target = anchors.anchored(raw, pull)
-        moved = anchors.scaled_to(
-            [p.coverage for p in points], [p.weight for p in points], target, min(cap, 1.0)
-        )
-        points = [
-            p.model_copy(update={"coverage": c, "embedding_coverage": c})
-            for p, m in zip(points, moved, strict=True)
-            for c in [round(float(m), scoring.ROUND)]
-        ]
+        if pull is not None:
+            moved = anchors.scaled_to(
+                [p.coverage for p in points],
+                [p.weight for p in points],
+                anchors.anchored(raw, pull),
+                min(cap, 1.0),
+            )
+            points = [
+                p.model_copy(update={"coverage": c, "embedding_coverage": c})
+                for p, m in zip(points, moved, strict=True)
+                for c in [round(float(m), scoring.ROUND)]
+            ]
         points = [
             p
             if p.covered or p.coverage >= cal.evidence_min
