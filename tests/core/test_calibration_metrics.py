@@ -36,6 +36,14 @@ def test_calibration_round_trips_and_rejects_unknown_features() -> None:
         Calibration.from_dict({**cal.to_dict(), "weights": {"nope": 1.0}})
     with pytest.raises(ValueError, match="unknown calibration fields"):
         Calibration.from_dict({**cal.to_dict(), "colour": "red"})
+    # A stretch below 1 would squeeze covered points toward the line; a text would fail at
+    # grading time instead of at start-up.
+    for bad in (0.5, -2, "4", None, float("inf")):
+        with pytest.raises(ValueError, match="'stretch' must be a number >= 1"):
+            Calibration.from_dict({**cal.to_dict(), "stretch": bad})
+    assert Calibration.from_dict({**cal.to_dict(), "stretch": 3}).stretch == 3.0
+    old_file = {k: v for k, v in cal.to_dict().items() if k != "stretch"}
+    assert Calibration.from_dict(old_file).stretch == 1.0  # files from before the stretch
 
 
 def test_fit_logistic_recovers_a_known_mapping() -> None:

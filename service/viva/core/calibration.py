@@ -66,7 +66,20 @@ class Calibration:
         bad = set(weights) - set(KNOWN_FEATURES)
         if bad:
             raise ValueError(f"unknown calibration features: {', '.join(sorted(bad))}")
-        return cls(**{**data, "weights": {k: float(v) for k, v in weights.items()}})
+        stretch = data.get("stretch", 1.0)
+        if (
+            isinstance(stretch, bool)
+            or not isinstance(stretch, int | float)
+            or not (1.0 <= float(stretch) < math.inf)
+        ):
+            raise ValueError(f"calibration 'stretch' must be a number >= 1, got {stretch!r}")
+        return cls(
+            **{
+                **data,
+                "weights": {k: float(v) for k, v in weights.items()},
+                "stretch": float(stretch),
+            }
+        )
 
 
 def predict(
