@@ -309,3 +309,21 @@ def test_a_misconception_fires_only_past_the_fitted_margin(fake_embedder: FakeEm
     assert fired.triggered and fired.similarity > 0.99
     wide = Grader(fake_embedder, replace(CAL, misconception_margin=0.95))
     assert not wide.grade(QUESTION, said).misconceptions[0].triggered  # not that much nearer
+
+
+def test_a_sentence_of_the_reference_answer_fires_no_misconception(grader: Grader) -> None:
+    """The reference answer is the rubric's own statement of what is right: an answer sentence
+    as near one of its sentences as to a wrong claim is not the claim. With a bag-of-words
+    embedder the denial and the claim read alike, as they nearly do for a real bi-encoder."""
+    denial = "Dropout never removes neurons when making predictions."
+    (m,) = QUESTION.misconceptions
+    assert grader.grade(QUESTION, denial).misconceptions[0].triggered  # nothing says otherwise
+    said = QUESTION.model_copy(
+        update={"reference_answer": f"{QUESTION.reference_answer} {denial} It is a regulariser."}
+    )
+    g = grader.grade(said, denial)
+    assert not g.misconceptions[0].triggered and "contradicts" not in g.flags
+    assert g.misconceptions[0].similarity >= CAL.misconception_threshold  # near, not fired
+    # A question without a reference answer keeps the point phrasings as the only rivals.
+    bare = grader.grade(QUESTION.model_copy(update={"reference_answer": ""}), denial)
+    assert bare.misconceptions[0].triggered and m.id == bare.misconceptions[0].id

@@ -28,10 +28,10 @@ def grader(real_embedder):  # type: ignore[no-untyped-def]
     return Grader(real_embedder, load_calibration(), injection_head=head)
 
 
-def _caught(grader: Grader, q: object) -> list[str]:
+def _caught(grader: Grader, q: object, key: str = "grader_directed") -> list[str]:
     return [
         s
-        for s in UNSEEN["grader_directed"]
+        for s in UNSEEN[key]
         if "prompt_injection" in grader.grade(q, s).flags  # type: ignore[arg-type]
         and "prompt_injection" in grader.grade(q, f"{GOOD} {s}").flags  # type: ignore[arg-type]
     ]
@@ -44,6 +44,14 @@ def test_most_unseen_pleas_are_caught_alone_and_appended(grader, keras_bank) -> 
     # Measured: the grammar and the prototypes alone catch 9 of these 40; with the head, 19.
     assert len(caught) >= 19, f"caught {len(caught)} of {len(UNSEEN['grader_directed'])}"
     assert set(without) < set(caught), "the head adds nothing to the other two guards"
+
+
+def test_a_later_round_of_unseen_pleas_is_caught(grader, keras_bank) -> None:  # type: ignore[no-untyped-def]
+    """Written before the grammar's last extension and not used for it: 26 of 30 were caught
+    before it, 27 after (measured)."""
+    later = UNSEEN["grader_directed_later"]
+    caught = _caught(grader, keras_bank.question("keras-05"), "grader_directed_later")
+    assert len(caught) >= 27, f"caught {len(caught)} of {len(later)}"
 
 
 def test_answer_sentences_with_grading_words_are_not_flagged(grader, keras_bank) -> None:  # type: ignore[no-untyped-def]

@@ -21,7 +21,14 @@ from viva.core.cache import BoundedCache
 from viva.core.calibration import FEATURES, Calibration, Sample
 from viva.core.contradiction import contradict
 from viva.core.ports import Embedder, FloatArray, TokenEmbeddings
-from viva.core.text import content_stems, is_content, segment, stem, window_spans
+from viva.core.text import (
+    content_stems,
+    is_content,
+    segment,
+    split_sentences,
+    stem,
+    window_spans,
+)
 from viva.domain.models import (
     Anchoring,
     Flag,
@@ -495,7 +502,7 @@ class Grader:
             points=points,
             topical=topical if spans else None,
             misconception_sims=self._misconception_sims(
-                q, spans, vecs, best_point_sim_per_span, sentences
+                q, spans, vecs, self._rubric_rivals(q, vecs, best_point_sim_per_span), sentences
             ),
             spans=spans,
             answer_vec=answer_vec,
@@ -791,6 +798,16 @@ class Grader:
             nearest=nearest,
         )
         return points, misconceptions, anchoring
+
+    def _rubric_rivals(self, q: Question, vecs: FloatArray, point_sims: np.ndarray) -> np.ndarray:
+        """Each span's nearest rubric statement of what is right: the points' phrasings, and
+        the sentences of the reference answer. A span at least as near one of those as to a
+        wrong claim is not the claim: "Clipping does nothing for vanishing gradients", said in
+        a reference answer, sat 0.8 from the claim it denies and fired it."""
+        refs = [s.text for s in split_sentences(q.reference_answer)] if len(vecs) else []
+        if not refs:
+            return point_sims
+        return np.maximum(point_sims, (vecs @ self.embed_texts(refs).T).max(axis=1))
 
     def _misconception_sims(
         self,

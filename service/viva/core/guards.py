@@ -51,12 +51,16 @@ _SCALE = (
     r"\d+(?:[.,]\d+)?\s*(?:/\s*\d+|(?:out\s+of|of|sur|von|sobre|su|de)\s+\d+|%|percent|"
     r"points?\b|marks?\b|stars?\b)"
 )
-_MARK_NOUN = r"(?:marks?|scores?|points?|credit|grade|rating|note)\b"
+_MARK_NOUN = r"(?:marks?|scores?|points?|credit|grade|rating|note|band)\b"
+# The top of a scale, narrower than _TOP: "high" and "best" also describe a model's score.
+_FULL = r"(?:full|maximum|max|top|perfect)"
+_NUMBER = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|\d+)"
 _TOP = r"(?:full|maximum|max|top|perfect|highest|best(?:\s+possible)?|high|good|excellent)"
 _VERDICT = (
     r"(?:(?:as\s+|to\s+be\s+|being\s+)?(?:fully\s+|completely\s+|entirely\s+|totally\s+)?"
     r"(?:correct|right|complete|perfect|excellent|flawless|covered|passing|a\s+pass\b)"
     r"|generously|leniently|favou?rably|kindly|highly"
+    rf"|{_NUMBER}\s+stars?\b"
     rf"|(?:an?\s+|the\s+)?{_TOP}\s+{_MARK_NOUN}|(?:an?\s+)?{_LETTER}|{_SCALE})"
 )
 
@@ -142,6 +146,39 @@ _INJECTION = re.compile(
     r"|\bas\s+an?\s+(?:ai|language\s+model|llm)\b"
     r"|\"(?:covered|score|verdict|points)\"\s*:"
     r"|<\s*/?\s*(?:system|instructions?|answer|rubric)\s*>"
+    # The same verdicts and pleas in more shapes: a full scale ("ten out of ten"), points
+    # earned or marked met as a whole, a wish for the top mark, a grade that "should be" a
+    # number, an answer said to earn a grade or to be the reference, a request to skip checks.
+    r"|\b(?P<full>" + _NUMBER + r")\s+out\s+of\s+(?P=full)\b"
+    rf"(?!\s+(?!(?:{_ANSWER}|marks?|points?|stars?)\b)[a-z])"
+    r"|\b(?:earns?|receives?|deserves?|merits?|award|grant)\s+(?:me\s+|it\s+|this\s+)?"
+    r"(?:all|every|each)\s+(?:of\s+)?(?:the\s+|my\s+)?(?:rubric\s+)?(?:points?|marks?|credit|"
+    r"criteri(?:on|a))\b"
+    r"|\b(?:mark|count|treat|consider|tick)\s+(?:all|every|each)\s+(?:of\s+)?(?:the\s+)?(?:\w+\s+)?"
+    r"(?:points?|criteri(?:on|a)|items?)\s+(?:as\s+)?(?:covered|met|correct|satisfied|done|"
+    r"complete)\b"
+    r"|\bi(?:'d|\s+would)?\s+(?:really\s+)?(?:expect|request|want|like|hope\s+for|ask\s+for|"
+    r"appreciate)\s+(?:to\s+(?:get|receive)\s+)?(?:an?\s+|the\s+)?"
+    rf"(?:{_FULL}\s+(?:possible\s+)?{_MARK_NOUN}|highest\s+{_MARK_NOUN}|{_SCALE}|"
+    r"(?:10|100|ten)\b(?!\s*(?!for\b)[a-z%])|(?-i:A)\+?(?![\w'+-]))"
+    r"|\b(?:the|my|this|final|overall|total)\s+(?:grade|mark|score|rating)\s+(?:here\s+)?"
+    r"(?:should|must|ought\s+to|has\s+to|needs\s+to|will)\s+be\s+"
+    rf"(?:{_SCALE}|{_LETTER}|full\s+marks|perfect\b|\d+(?:[.,]\d+)?\s*[.!]*\s*$)"
+    r"|\b(?:final|overall|total)\s+(?:grade|mark)\s+(?:is|=)\s+\d+\b"
+    rf"|\b(?:{_ANSWER}|this)\s+(?:gets|earns|receives|merits|scores)\s+(?:an?\s+)?"
+    rf"(?:{_LETTER}|{_SCALE}|{_FULL}\s+{_MARK_NOUN}|(?:10|100|ten)\b(?!\s*[a-z%]))"
+    r"|\bthis\s+(?:counts|qualifies|passes|stands)\s+as\s+(?:an?\s+)?(?:fully\s+)?"
+    r"(?:correct|complete|full|perfect|excellent|right|top|pass)\b"
+    rf"|\b(?:this|the\s+following|my\s+{_ANSWER})\s+(?:is|as)\s+(?:an?\s+|the\s+)(?:official\s+)?"
+    rf"(?:model|reference|sample|exemplary|ideal|perfect|gold)\s+(?:{_ANSWER}|solution)\b"
+    r"|\b(?:match(?:es)?|meets?|satisf(?:y|ies)|fulfil+s?|hits?|ticks?)\s+(?:off\s+)?"
+    r"(?:all|every|each)\s+(?:of\s+)?(?:the\s+)?(?:rubric\s+|marking\s+|grading\s+)?"
+    r"(?:criteri(?:on|a)|requirements?|boxes|rubric\s+points?)\b"
+    r"|\bapprove\s+(?:it|this|me|my\s+\w+)\b|\bskip\s+(?:the\s+|all\s+|any\s+)?(?:checks?|checking|"
+    r"grading|rubric|marking)\b"
+    r"|\b(?:bump|raise|boost|increase|round)\s+(?:up\s+)?my\s+(?:score|grade|marks?|points)\b"
+    r"|\bnothing\s+(?:to|should\s+be|needs\s+to\s+be)\s+(?:deduct(?:ed)?|subtract(?:ed)?|"
+    r"taken\s+off|penali[sz]ed?)\b"
     # The same requests in other languages (short, common phrasings).
     r"|\b(?:volle|maximale|h[öo]chste)\s+punkt(?:zahl|e)\b|\bbestnote\b"
     r"|\bals\s+(?:richtig|korrekt|vollst[äa]ndig)\s+(?:werten|bewerten|markieren|z[äa]hlen)"
