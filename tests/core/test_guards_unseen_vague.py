@@ -24,10 +24,10 @@ def grader(real_embedder):  # type: ignore[no-untyped-def]
     return Grader(real_embedder, load_calibration(), vague_head=head)
 
 
-def _named(grader: Grader, keras_bank) -> list[str]:  # type: ignore[no-untyped-def]
+def _named(grader: Grader, keras_bank, key: str = "vague") -> list[str]:  # type: ignore[no-untyped-def]
     return [
         answer
-        for qid, answer in UNSEEN["vague"]
+        for qid, answer in UNSEEN[key]
         if FILLER_FLAGS & set(grader.grade(keras_bank.question(qid), answer).flags)
     ]
 
@@ -39,6 +39,15 @@ def test_unseen_filler_is_named_as_such(grader, keras_bank) -> None:  # type: ig
     assert len(named) >= 21, f"named {len(named)} of {len(UNSEEN['vague'])}"
     assert set(words_only) < set(named), "the head adds nothing to the word rule"
     for qid, answer in UNSEEN["vague"]:
+        assert grader.grade(keras_bank.question(qid), answer).score <= 0.25, answer
+
+
+def test_a_later_round_of_unseen_filler_is_named(grader, keras_bank) -> None:  # type: ignore[no-untyped-def]
+    """Written before the corpus's last additions and not used for them: 12 of 15 named before
+    them, 13 after (measured); every one scores 0.25 or less either way."""
+    named = _named(grader, keras_bank, "vague_later")
+    assert len(named) >= 13, f"named {len(named)} of {len(UNSEEN['vague_later'])}"
+    for qid, answer in UNSEEN["vague_later"]:
         assert grader.grade(keras_bank.question(qid), answer).score <= 0.25, answer
 
 

@@ -13,6 +13,7 @@ nothing for vanishing gradients.") until the grader counted them as rivals of ev
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from tests.conftest import REPO
 from viva.adapters.banks import load_bank_file
@@ -139,6 +140,28 @@ def test_short_correct_answers_fire_no_misconception(
         for q, a in SHORT_CORRECT
     ]
     assert not _told_wrong(shipped_grader.grade_many(requests))
+
+
+OTHER_BANKS = yaml.safe_load(
+    (REPO / "tests" / "quality" / "short_correct_other_banks.yaml").read_text(encoding="utf-8")
+)
+OTHER_BANKS_TOLD_WRONG = 4  # measured when written (see the file): a ceiling, not a target
+
+
+def test_few_short_correct_answers_elsewhere_are_told_they_are_wrong(
+    shipped_grader: Grader,
+) -> None:
+    questions = {}
+    for path in sorted((REPO / "rubrics").glob("*.yaml")):
+        bank = load_bank_file(path)
+        questions.update({q.id: (bank, q) for q in bank.questions})
+    requests = [
+        GradeRequest(questions[r["question_id"]][1], r["answer"], questions[r["question_id"]][0].id)
+        for r in OTHER_BANKS
+    ]
+    told = _told_wrong(shipped_grader.grade_many(requests))
+    assert len(requests) == 49
+    assert len(told) <= OTHER_BANKS_TOLD_WRONG, "\n".join(told)
 
 
 def test_no_bank_tells_its_own_reference_answer_it_is_wrong(shipped_grader: Grader) -> None:
