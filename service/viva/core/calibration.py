@@ -35,7 +35,7 @@ class Calibration:
     weights: Mapping[str, float] = field(default_factory=lambda: {"semantic": 12.0, "lexical": 2.0})
     bias: float = -7.5
     misconception_threshold: float = scoring.MISCONCEPTION
-    misconception_margin: float = 0.0  # a span fires only this much closer to it than to any point
+    misconception_margin: float = 0.0  # fires only this much closer to it than to the rubric
     off_topic_threshold: float = scoring.OFF_TOPIC
     keyword_cap: float = scoring.KEYWORD_CAP
     evidence_min: float = scoring.EVIDENCE_MIN
@@ -148,9 +148,10 @@ def fit_misconception_threshold(
     Returns it and its recall.
 
     One row per (example, misconception): the best span's similarity to the misconception, that
-    span's similarity to the nearest rubric point, and whether a person tagged the example with
-    this misconception. A misconception fires when the span is at least the threshold and closer
-    to it than to any point (the grader's rule).
+    span's similarity to the nearest rubric statement (a point's wording or a reference-answer
+    sentence), and whether a person tagged the example with this misconception. A misconception
+    fires when the span is at least the threshold and closer to it than to any of those (the
+    grader's rule).
     """
     s = np.asarray(sims, dtype=np.float64)
     closer = s > np.asarray(point_sims, dtype=np.float64)
@@ -180,7 +181,8 @@ def fit_misconception_rule(
     good: Sequence[bool] | None = None,
 ) -> tuple[float, float, float]:
     """Threshold and margin together: a span fires a misconception when it is at least the
-    threshold from it and more than the margin closer to it than to every rubric point. A
+    threshold from it and more than the margin closer to it than to every rubric statement of
+    what is right (a point's wording or a sentence of the reference answer). A
     margin lets a lower threshold hold its precision (a sentence about the topic sits near both
     the point and the wrong claim; one that states the claim sits clearly nearer the claim).
     Returns threshold, margin and recall, each margin fitted as in `fit_misconception_threshold`.

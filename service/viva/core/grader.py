@@ -41,7 +41,9 @@ from viva.domain.models import (
     Span,
 )
 
-GRADER_VERSION = "viva-grader/2"
+GRADER_VERSION = "viva-grader/3"
+"""Bumped when the same bank and calibration would grade differently: 3, a misconception's
+rivals include the reference answer's sentences."""
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
 # How the cache budget is split: token vectors (one row per word piece) dominate.
 _CACHE_SHARES = {"vectors": 0.15, "tokens": 0.4, "rubrics": 0.35, "anchors": 0.05, "links": 0.05}
