@@ -175,6 +175,10 @@ def test_technical_sentences_are_not_injection(text: str) -> None:
         "Answer: callbacks, TensorBoard, history, validation split.",
         "Flips. Rotations. Zooms. Crops.",
         "rescaling normalization random flip random rotation",
+        # "vs", arrows and empty call parentheses separate terms too (written 2026-11-26).
+        "Sequential vs Functional vs Subclassing; branches; multiple inputs; shared layers",
+        "compile(optimizer, loss, metrics) fit() predict() argmax probabilities",
+        "train -> validate -> test",
     ],
 )
 def test_keyword_lists_of_any_shape(text: str) -> None:
@@ -192,6 +196,9 @@ def test_keyword_lists_of_any_shape(text: str) -> None:
         "Start at 32, double while memory allows, watch validation loss.",
         "Early stopping ends training once val_loss has not improved for a few epochs.",
         "It zeroes random units, which stops co-adaptation, and it is off at inference.",
+        "Use Sequential vs functional depending on the topology.",
+        "Call fit() and then predict() on new data.",
+        "Dropout (randomly zeroing units) reduces overfitting.",
     ],
 )
 def test_explanations_are_not_keyword_lists(text: str) -> None:

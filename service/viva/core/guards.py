@@ -417,11 +417,13 @@ _LIST_LABEL = re.compile(
 )
 # Anything that can separate the items of a list, "and"/"or" included.
 _ITEM_SEPARATOR = re.compile(
-    r"[,;/|•·\n]+|(?:^|\s)[-*–—]\s+|\s+(?:and|or|&|\+)\s+|[.!?](?:\s+|$)", re.IGNORECASE
+    r"[,;/|•·\n]+|(?:^|\s)[-*–—]\s+|\s+(?:and|or|&|\+|vs\.?|versus|->|=>|→)\s+|[.!?](?:\s+|$)"
+    r"|\(\)(?=\s|$)",
+    re.IGNORECASE,
 )
 _WORD = re.compile(r"\S*[A-Za-z0-9]\S*")
 # Function words that may sit inside a technical term ("number of epochs", "more data").
-_TERM_GLUE = frozenset({"of", "more", "per", "vs", "via", "no", "non", "less"})
+_TERM_GLUE = frozenset({"of", "more", "per", "via", "no", "non", "less"})
 
 MAX_TERM_WORDS = 3
 """A bare term is at most three words ("restore best weights", "number of epochs"); a longer
