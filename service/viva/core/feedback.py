@@ -220,7 +220,7 @@ def parse_reply(text: str, question: Question, answer: str) -> LLMReply:
         raise ReplyError(
             f"the LLM reply did not match the schema ({where}: {first['msg']})"
         ) from None
-    blocked = guards.injection_spans(answer)
+    blocked = guards.injection_spans(answer, question.prompt)
     by_id = {p.id: p for p in question.points}
     q_stems = set(content_stems(question.prompt))
     mis_ids = {m.id for m in question.misconceptions}

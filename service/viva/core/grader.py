@@ -364,7 +364,7 @@ class Grader:
             return _Prepared(r, ["empty"], [], [], False, set(), [])
         if guards.is_dont_know(answer):
             return _Prepared(r, ["dont_know"], [], [], False, set(), [])
-        injected = guards.injection_spans(answer)
+        injected = guards.injection_spans(answer, r.question.prompt)
         if injected:
             flags.append("prompt_injection")
         seg = segment(answer)

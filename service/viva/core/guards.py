@@ -170,10 +170,6 @@ _INJECTION = re.compile(
     r"|\bthis\s+(?:(?:should|must|will|would|can|may)\s+)?(?:counts?|qualif(?:y|ies)|pass(?:es)?|"
     r"stands?)\s+as\s+(?:an?\s+|the\s+)?(?:fully\s+)?(?:correct|complete|full|perfect|excellent|right|"
     rf"top|pass)(?=\s*(?:[.!,;]|$)|\s+(?:{_ANSWER}|marks?|score)\b)"
-    # The rubric named in an answer: only the grader has one.
-    r"|\brubric\b[^.!?\n]{0,60}\b(?:points?|criteri|satisf|met\b|cover|requir|asks|wants|expects|"
-    r"marks?|scor|grad)"
-    r"|\b(?:satisf|met\b|meets|covers?|fulfil)[^.!?\n]{0,40}\brubric\b"
     r"|\b(?:score|grade|mark)\s+(?:it\s+|this\s+|me\s+|my\s+\w+\s+)?accordingly\b"
     r"|\b(?:deserves?|merits?|warrants?|earns?)\s+the\s+(?:maximum|max|highest|top|best)"
     r"(?=\s*(?:[.!,;]|$))"
@@ -350,8 +346,25 @@ def is_dont_know(answer: str) -> bool:
     return len(tokens(answer)) <= 12 and bool(_DONT_KNOW.match(answer.strip()))
 
 
-def injection_spans(answer: str) -> list[Span]:
-    return [s for s in split_sentences(answer) if _INJECTION.search(s.text)]
+# The rubric named in an answer: only the grader has one, unless the question is about rubrics.
+_RUBRIC_TALK = re.compile(
+    r"\brubric\b[^.!?\n]{0,60}\b(?:points?|criteri|satisf|met\b|cover|requir|asks|wants|expects|"
+    r"marks?|scor|grad)"
+    r"|\b(?:satisf|met\b|meets|covers?|fulfil)[^.!?\n]{0,40}\brubric\b",
+    re.IGNORECASE,
+)
+_ABOUT_RUBRICS = re.compile(r"\brubric|\bmarking\s+scheme|\bgrading\s+criteri", re.IGNORECASE)
+
+
+def injection_spans(answer: str, question: str = "") -> list[Span]:
+    """Sentences addressed to the grader. `question` (its prompt) turns off what would be an
+    answer to it: talk of a rubric, when the question asks about rubrics."""
+    rubric_talk = not _ABOUT_RUBRICS.search(question)
+    return [
+        s
+        for s in split_sentences(answer)
+        if _INJECTION.search(s.text) or (rubric_talk and _RUBRIC_TALK.search(s.text))
+    ]
 
 
 def restates(span_text: str, question: str, min_novel: int = 1) -> bool:
