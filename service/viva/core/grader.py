@@ -806,7 +806,9 @@ class Grader:
         the sentences of the reference answer. A span at least as near one of those as to a
         wrong claim is not the claim: "Clipping does nothing for vanishing gradients", said in
         a reference answer, sat 0.8 from the claim it denies and fired it."""
-        refs = [s.text for s in split_sentences(q.reference_answer)] if len(vecs) else []
+        if not q.misconceptions or not len(vecs):
+            return point_sims  # nothing to rival
+        refs = [s.text for s in split_sentences(q.reference_answer)]
         if not refs:
             return point_sims
         return np.maximum(point_sims, (vecs @ self.embed_texts(refs).T).max(axis=1))
