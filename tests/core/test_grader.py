@@ -268,6 +268,38 @@ def test_a_stated_misconception_contradicts_the_point_it_denies(grader: Grader) 
     assert ok.contradicts == [] and "contradicts" not in ok.flags
 
 
+def test_an_answer_that_only_says_the_question_back_states_no_misconception(
+    grader: Grader,
+) -> None:
+    """A wrong claim worded with the question's words sits near a restated question; an answer
+    that only says the question back makes no claim, so it is told nothing wrong."""
+    q = Question(
+        id="lr",
+        prompt="How does the learning rate affect training speed and final accuracy?",
+        reference_answer="Too high a step size makes the loss diverge; too low converges slowly.",
+        points=(
+            RubricPoint(
+                id="diverge",
+                text="Too high a step size makes the loss diverge; too low converges slowly.",
+            ),
+        ),
+        misconceptions=(
+            Misconception(
+                id="speed-only",
+                text="The learning rate changes training speed but leaves final accuracy alone.",
+            ),
+        ),
+    )
+    echoed = "The learning rate changes training speed and final accuracy."
+    g = grader.grade(q, echoed)
+    assert "restates_question" in g.flags
+    assert not any(m.triggered for m in g.misconceptions)
+    assert "contradicts" not in g.flags and all(m.applied_penalty == 0 for m in g.misconceptions)
+    # The claim itself, in words the question does not use, still fires.
+    said = "It changes speed but leaves accuracy alone."
+    assert {m.id: m for m in grader.grade(q, said).misconceptions}["speed-only"].triggered
+
+
 def test_a_misconception_fires_on_any_of_its_wordings(grader: Grader) -> None:
     """A paraphrase of a wrong claim is still the claim: its alternatives fire it too."""
     said = "Neurons stay dropped whenever the network predicts new samples."

@@ -58,6 +58,19 @@ def test_restated_question_earns_next_to_nothing(grader, keras_bank, qid, answer
     assert not g.covered
 
 
+def test_a_said_back_question_is_told_nothing_wrong(grader, keras_bank) -> None:  # type: ignore[no-untyped-def]
+    """It fired `speed-only` ("activations only change training speed", 0.79) and so read as
+    "you said X" to an answer that said nothing: a restatement makes no claim."""
+    answer = (
+        "Activation functions play a role in neural networks, and picking one activation over "
+        "another changes how well the network performs."
+    )
+    g = grader.grade(keras_bank.question("keras-03"), answer)
+    assert "restates_question" in g.flags
+    assert not [m.id for m in g.misconceptions if m.triggered]
+    assert "contradicts" not in g.flags
+
+
 @pytest.mark.parametrize(
     ("qid", "answer"),
     [

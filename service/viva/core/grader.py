@@ -41,7 +41,7 @@ from viva.domain.models import (
     Span,
 )
 
-GRADER_VERSION = "viva-grader/3"
+GRADER_VERSION = "viva-grader/4"
 """Bumped when the same bank and calibration would grade differently: 3, a misconception's
 rivals include the reference answer's sentences."""
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
@@ -503,8 +503,16 @@ class Grader:
             keyword_list=p.keyword_list,
             points=points,
             topical=topical if spans else None,
-            misconception_sims=self._misconception_sims(
-                q, spans, vecs, self._rubric_rivals(q, vecs, best_point_sim_per_span), sentences
+            # An answer that only says the question back makes no claim, so no wrong one:
+            # "Activation functions play a role in neural networks, and picking one over
+            # another changes how well the network performs" fired "activations only change
+            # training speed" (0.79) and was told it said so.
+            misconception_sims=(
+                [(0.0, None, 0.0) for _ in q.misconceptions]
+                if paraphrasing
+                else self._misconception_sims(
+                    q, spans, vecs, self._rubric_rivals(q, vecs, best_point_sim_per_span), sentences
+                )
             ),
             spans=spans,
             answer_vec=answer_vec,
