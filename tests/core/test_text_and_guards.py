@@ -114,6 +114,42 @@ def test_keyword_lists(text: str, expected: bool) -> None:
     assert guards.looks_like_keyword_list(text) is expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Written before the rule, in shapes it was not designed on ("are", a comma list):
+        (
+            "Sequential is stack and layers and order. Functional is graph and inputs and "
+            "outputs. Subclassing is call and Model and flexibility.",
+            True,
+        ),
+        (
+            "Activations are ReLU, sigmoid, tanh and softmax. Nonlinearity is gradients and "
+            "saturation and vanishing. Output is regression and classification and probabilities.",
+            True,
+        ),
+        (
+            "Augmentation is flips and rotations and zooms. Layers are RandomFlip and "
+            "RandomRotation and RandomZoom. Training is variety and overfitting and "
+            "generalisation.",
+            True,
+        ),
+        # Terse prose of the same shape: a few properties, or a list with a word of explanation.
+        ("The first sample is smooth. The second one is rough and bumpy.", False),
+        (
+            "Commits are atomic. The isolation levels are read uncommitted, read committed, "
+            "repeatable read and serializable, from weakest to strongest.",
+            False,
+        ),
+        ("Dropout is regularization. It is switched off at inference and at test time.", False),
+        ("Pooling is downsampling, and max pooling keeps the largest value in each window.", False),
+    ],
+)
+def test_a_list_behind_a_term_and_is_is_still_a_list(text: str, expected: bool) -> None:
+    """ "<term> is A and B and C." in each sentence names terms; the verb does not explain them."""
+    assert guards.looks_like_keyword_list(text) is expected
+
+
 def test_restating() -> None:
     q = "Why do we use dropout, and how does it work?"
     assert guards.restates("We use dropout and it works.", q)

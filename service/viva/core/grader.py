@@ -41,7 +41,7 @@ from viva.domain.models import (
     Span,
 )
 
-GRADER_VERSION = "viva-grader/4"
+GRADER_VERSION = "viva-grader/5"
 """Bumped when the same bank and calibration would grade differently: 3, a misconception's
 rivals include the reference answer's sentences."""
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024

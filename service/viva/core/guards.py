@@ -428,6 +428,13 @@ _LIST_LABEL = re.compile(
     r"key\s+(?:words|terms|points|ideas|concepts)|terms|topics|concepts|tags)\b\s*[:\-–—]?\s*)",
     re.IGNORECASE,
 )
+# "Dropout is regularization and overfitting and neurons.": a term and "is"/"are" in front of
+# bare terms is a label too, said of each sentence ("X is" names the topic, the rest lists).
+_TERM_COPULA = re.compile(
+    r"^\W*(?:(?:the|a|an)\s+)?((?:[^\W\d_][\w\-']*\s+){0,2}[^\W\d_][\w\-']*)\s+(?:is|are)\s+",
+    re.IGNORECASE,
+)
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")
 # Anything that can separate the items of a list, "and"/"or" included.
 _ITEM_SEPARATOR = re.compile(
     r"[,;/|•·\n]+|(?:^|\s)[-*–—]\s+|\s+(?:and|or|&|\+|vs\.?|versus|->|=>|→)\s+|[.!?](?:\s+|$)"
@@ -455,6 +462,12 @@ MIN_RUN_WORDS = 4
 """Terms run together without separators: from four words on ("dropout overfitting
 regularization neurons"); fewer say too little to tell apart from a terse phrase."""
 
+MIN_COPULA_ITEMS = 2 * MIN_LIST_ITEMS
+"""Behind "<term> is" in each sentence ("Pooling is max and average and downsampling."), a list
+needs six bare terms and nothing else: a sentence or two that name a few properties ("A's
+texture is smooth. B's texture is rough and bumpy.") is terse prose, and on the shared graded
+data a three-item version flagged such a correct answer."""
+
 MIN_SENTENCE_RUN_WORDS = 8
 """A run that is punctuated as a sentence ("Dropout randomly drops units.") and has no function
 words is telegraphic prose when short; from eight bare words on it is a list all the same."""
@@ -469,17 +482,38 @@ def _is_term(item: str) -> bool:
     return 0 < len(words) <= MAX_TERM_WORDS and _function_share(tokens(item)) == 0.0
 
 
+def _without_copula_label(sentence: str) -> str:
+    """The sentence without a leading "<term> is" ("Pooling is max and average"), when its
+    subject is a bare term of at most MAX_TERM_WORDS words; otherwise as it was. What follows
+    the verb then stands or falls as items: "a layer that ..." is prose, "max and average" is
+    a list."""
+    m = _TERM_COPULA.match(sentence)
+    if m is None or any(w.lower() in STOPWORDS for w in m.group(1).split()):
+        return sentence
+    return sentence[m.end() :]
+
+
 def looks_like_keyword_list(answer: str) -> bool:
     """Terms named, not explained: the text is built from bare terms, whatever separates them.
 
     Judged on shape alone (how many items, how many are bare terms, how many function words),
     so it holds at any length and with any separator: commas, semicolons, slashes, bullets,
-    newlines, "and"/"or", or nothing at all.
+    newlines, "and"/"or", or nothing at all; also behind a "<term> is" in each sentence.
     """
     words = tokens(answer)
     if len(words) < MIN_LIST_ITEMS:
         return False
     body = _LIST_LABEL.sub("", answer.strip(), count=1)
+    if _is_list(body, answer):
+        return True
+    labelled = " ".join(_without_copula_label(s) for s in _SENTENCE_BREAK.split(body))
+    if labelled == " ".join(_SENTENCE_BREAK.split(body)):
+        return False
+    items = [i for i in _ITEM_SEPARATOR.split(labelled) if tokens(i)]
+    return len(items) >= MIN_COPULA_ITEMS and all(_is_term(i) for i in items)
+
+
+def _is_list(body: str, answer: str) -> bool:
     items = [i for i in _ITEM_SEPARATOR.split(body) if tokens(i)]
     body_words = [w for i in items for w in tokens(i)]  # separators ("and") are not prose
     if not body_words or _function_share(body_words) >= MAX_LIST_FUNCTION_SHARE:
