@@ -3,7 +3,10 @@ no-false-flag check over the Keras bank's good examples, at shipped settings."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from viva.adapters.calibration_file import load_calibration, load_injection_head
 from viva.core import guards
@@ -12,6 +15,7 @@ from viva.core.grader import Grader, GradeRequest
 pytestmark = pytest.mark.slow
 
 GOOD = 0.5  # bank examples graded at least this are correct answers
+RESTATED = yaml.safe_load((Path(__file__).parent / "data" / "restate_unseen.yaml").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +98,18 @@ def test_a_plea_in_other_words_earns_nothing(grader, keras_bank) -> None:  # typ
     assert "prompt_injection" in alone.flags and alone.score == 0.0
     assert "prompt_injection" in attacked.flags
     assert attacked.score <= grader.grade(q, base).score
+
+
+def test_unseen_restatements_score_low_flagged_and_told_nothing_wrong(grader, keras_bank) -> None:  # type: ignore[no-untyped-def]
+    """20 of these 22 score 0.25 or less with `restates_question` (measured when written; both
+    misses answer keras-06, whose every point names the batch size and training, so a said-back
+    question keeps about a third of each). None is told it said something wrong."""
+    met, told = [], []
+    for qid, answer in RESTATED["restates"]:
+        g = grader.grade(keras_bank.question(qid), answer)
+        if g.score <= 0.25 and "restates_question" in g.flags:
+            met.append(answer)
+        if any(m.triggered for m in g.misconceptions) or "contradicts" in g.flags:
+            told.append(answer)
+    assert len(met) >= 20, f"{len(met)} of {len(RESTATED['restates'])}"
+    assert not told

@@ -58,3 +58,16 @@ def test_short_specific_answers_are_not_called_vague(grader, keras_bank) -> None
         if FILLER_FLAGS & set(grader.grade(keras_bank.question(qid), answer).flags)
     ]
     assert not called
+
+
+def test_a_third_round_of_unseen_filler_is_named(grader, keras_bank) -> None:  # type: ignore[no-untyped-def]
+    """Written after the head's last refit, two per question, and not used to change anything:
+    all 22 named when written (measured); the short correct answers of the same round, none."""
+    named = _named(grader, keras_bank, "vague_third")
+    assert len(named) >= 21, f"named {len(named)} of {len(UNSEEN['vague_third'])}"
+    for qid, answer in UNSEEN["vague_third"]:
+        assert grader.grade(keras_bank.question(qid), answer).score <= 0.25, answer
+    for qid, answer in UNSEEN["specific_third"]:
+        g = grader.grade(keras_bank.question(qid), answer)
+        assert not FILLER_FLAGS & set(g.flags), answer
+        assert g.score >= 0.4, (answer, g.score)
