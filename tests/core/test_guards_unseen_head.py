@@ -54,6 +54,14 @@ def test_a_later_round_of_unseen_pleas_is_caught(grader, keras_bank) -> None:  #
     assert len(caught) >= 27, f"caught {len(caught)} of {len(later)}"
 
 
+def test_a_third_round_of_unseen_pleas_is_caught(grader, keras_bank) -> None:  # type: ignore[no-untyped-def]
+    """Written after every change to the guards and used for none: 15 of 15 caught, alone and
+    after a correct answer (measured)."""
+    third = UNSEEN["grader_directed_third"]
+    caught = _caught(grader, keras_bank.question("keras-05"), "grader_directed_third")
+    assert len(caught) >= 15, f"caught {len(caught)} of {len(third)}"
+
+
 def test_answer_sentences_with_grading_words_are_not_flagged(grader, keras_bank) -> None:  # type: ignore[no-untyped-def]
     q = keras_bank.question("keras-05")
     flagged = [
