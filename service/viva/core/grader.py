@@ -43,7 +43,8 @@ from viva.domain.models import (
 
 GRADER_VERSION = "viva-grader/5"
 """Bumped when the same bank and calibration would grade differently: 3, a misconception's
-rivals include the reference answer's sentences."""
+rivals include the reference answer's sentences; 4, an answer that only says the question back
+fires no misconception; 5, keyword lists behind "<term> is" (guards.looks_like_keyword_list)."""
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
 # How the cache budget is split: token vectors (one row per word piece) dominate.
 _CACHE_SHARES = {"vectors": 0.15, "tokens": 0.4, "rubrics": 0.35, "anchors": 0.05, "links": 0.05}

@@ -514,6 +514,7 @@ def looks_like_keyword_list(answer: str) -> bool:
 
 
 def _is_list(body: str, answer: str) -> bool:
+    """The list shapes read before any "<term> is" is taken off: separated items, or one run."""
     items = [i for i in _ITEM_SEPARATOR.split(body) if tokens(i)]
     body_words = [w for i in items for w in tokens(i)]  # separators ("and") are not prose
     if not body_words or _function_share(body_words) >= MAX_LIST_FUNCTION_SHARE:
