@@ -4,10 +4,12 @@ The model is the cost; everything Viva adds (splitting, guards, alignment, ancho
 should cost little next to it. Each round grades fresh answers with a fresh grader (no cache
 stays warm across rounds: rubric vectors and graded examples are embedded again), and encodes
 the same answers raw. Prints answers per second for both, their ratio (target: >= 0.4) and
-where the grader's time goes.
+where the grader's time goes. Each answer carries the bank's other questions, as `viva grade`
+gives them, so an answer that earns nothing is also read against them (`other_question`).
 
     make bench                      # 3000 answers a round
     python bench/bench_grader.py --answers 500 --rounds 2
+    python bench/bench_grader.py --compare-siblings   # and the same rounds without siblings
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 import random
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -49,9 +52,8 @@ def realistic_answers(bank: Bank, n: int, seed: int) -> list[GradeRequest]:
             f"{rng.choice(HEDGES)} {s[0].lower()}{s[1:]}" if rng.random() < 0.3 else s
             for s in rng.sample(pool, min(rng.randint(1, 5), len(pool)))
         ]
-        out.append(
-            GradeRequest(q, ". ".join(p.rstrip(".") for p in parts) + ".", bank.id, bank.version)
-        )
+        answer = ". ".join(p.rstrip(".") for p in parts) + "."
+        out.append(GradeRequest(q, answer, bank.id, bank.version, bank.siblings(q.id)))
     return out
 
 
@@ -82,6 +84,11 @@ def main() -> None:
     ap.add_argument("--answers", type=int, default=3000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--chunk", type=int, default=256, help="answers per grade_many call")
+    ap.add_argument(
+        "--compare-siblings",
+        action="store_true",
+        help="also grade each round without the bank's other questions, and print the ratio",
+    )
     args = ap.parse_args()
 
     bank = load_bank_file(REPO / "rubrics" / "keras.yaml")
@@ -93,6 +100,7 @@ def main() -> None:
     grade_times: list[float] = []
     model_times: list[float] = []
     words: list[float] = []
+    alone_times: list[float] = []
     for r in range(args.rounds):  # interleaved, so both see the same machine conditions
         requests = realistic_answers(bank, args.answers, seed=1000 + r)  # fresh answers
         texts = [q.answer for q in requests]
@@ -107,6 +115,13 @@ def main() -> None:
             grader.grade_many(requests[i : i + args.chunk])
         grade_times.append(time.perf_counter() - t)
         model_times.append(timed.seconds)
+        if args.compare_siblings:
+            alone = [replace(q, siblings=()) for q in requests]
+            grader = Grader(embedder, cal)
+            t = time.perf_counter()
+            for i in range(0, len(alone), args.chunk):
+                grader.grade_many(alone[i : i + args.chunk])
+            alone_times.append(time.perf_counter() - t)
     best = min(range(args.rounds), key=lambda i: grade_times[i])
     raw_best, grade_best = min(raw_times), grade_times[best]
     n = args.answers
@@ -123,6 +138,12 @@ def main() -> None:
         "(splitting, guards, alignment, anchors, scoring)"
     )
     print(f"ratio grader/raw encode: {raw_best / grade_best:.3f}  (target >= 0.4)")
+    if alone_times:
+        alone_best = min(alone_times)
+        print(
+            f"without siblings: {n / alone_best:8.1f} answers/s (best {alone_best:.2f} s); "
+            f"with/without: {alone_best / grade_best:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -41,8 +41,16 @@ def _grading(embedder: FakeEmbedder, batcher: bool, **kw: float) -> Grading:
 
 
 def _answer_passes(embedder: FakeEmbedder) -> list[int]:
-    """Sizes of the embed_tokens calls that embedded answers (rubric texts are cached apart)."""
-    return [n for kind, n in embedder.calls if kind == "embed_tokens"]
+    """How many of ANSWERS each embed_tokens call embedded, for the calls that embedded any
+    (rubric texts and graded examples are embedded apart, once per question)."""
+    texts = iter(embedder.token_texts)
+    passes = []
+    for kind, n in embedder.calls:
+        if kind == "embed_tokens":
+            answers = sum(text in ANSWERS for text in [next(texts) for _ in range(n)])
+            if answers:
+                passes.append(answers)
+    return passes
 
 
 def _grade_all(grading: Grading, barrier: threading.Barrier | None = None) -> list[Grade]:
@@ -64,6 +72,7 @@ def test_concurrent_requests_share_one_model_batch_and_grade_as_alone() -> None:
     batched = _grading(embedder, batcher=True, max_batch=32, max_wait=0.2)
     assert batched.grade(ANSWERS[0], bank_id="keras", question_id="keras-01") == warm
     embedder.calls.clear()
+    embedder.token_texts.clear()
     got = _grade_all(batched, threading.Barrier(len(ANSWERS)))
 
     assert [g.model_dump() for g in got] == [g.model_dump() for g in expected]

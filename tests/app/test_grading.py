@@ -75,3 +75,16 @@ def test_too_long_answer_names_field_and_limit(grading: Grading) -> None:
 def test_unknown_question_is_not_found(grading: Grading) -> None:
     with pytest.raises(QuestionNotFoundError):
         grading.grade("x", bank_id="keras", question_id="nope")
+
+
+def test_a_bank_answer_meant_for_another_question_names_it() -> None:
+    grading = Grading(
+        Grader(FakeEmbedder()), BankRepository(REPO / "rubrics"), max_answer_chars=4000
+    )
+    keras = grading.banks.get("keras")
+    meant = " ".join(p.text for p in keras.question("keras-09").points)
+    g = grading.grade(meant, bank_id="keras", question_id="keras-02")
+    assert g.other_question is not None and g.other_question.id == "keras-09"
+    # An ad-hoc question has no bank, so there is nothing else it could have been meant for.
+    adhoc = AdHocQuestion(prompt="Why shuffle data?", points=[AdHocPoint("decorrelates batches")])
+    assert grading.grade(meant, question=adhoc).other_question is None

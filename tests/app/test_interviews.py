@@ -86,3 +86,23 @@ def test_readiness_reports_model_database_and_llm(repo: Repository) -> None:
     ready = interviews(repo, FakeJudge()).readiness()
     assert (ready.model, ready.database, ready.llm) == ("fake-bag-of-words", "sqlite", "ok")
     assert interviews(repo).readiness().llm == "disabled"
+
+
+def test_an_answer_is_checked_against_questions_already_asked_not_later_ones(
+    repo: Repository,
+) -> None:
+    banks = BankRepository(REPO / "rubrics")
+    svc = Interviews(repo, banks, Grader(FakeEmbedder()), Reviewer(None), max_answer_chars=4000)
+    early_stopping = " ".join(p.text for p in banks.get("keras").question("keras-09").points)
+    iv = svc.create(NewInterview("keras", question_ids=["keras-01", "keras-09", "keras-05"]))
+    # keras-09's answer at keras-01: keras-09 is still to come, so its prompt is not shown.
+    first = svc.answer(iv.id, "keras-01", early_stopping)
+    assert first.grade.score <= 0.1
+    assert "other_question" not in first.grade.flags and first.grade.other_question is None
+    svc.skip(iv.id)  # keras-09: asked, so now it counts
+    third = svc.answer(iv.id, "keras-05", early_stopping)
+    assert "other_question" in third.grade.flags
+    assert third.grade.other_question is not None
+    assert third.grade.other_question.id == "keras-09"
+    stored = svc.report(iv.id).questions[2].grade
+    assert stored is not None and stored.other_question == third.grade.other_question

@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import REPO
 from tests.fakes.embedder import FakeEmbedder
 from viva.adapters.answer_files import read_rows
+from viva.adapters.banks import load_bank_file
 from viva.app.batch import candidate_reports, grade_rows
 from viva.cli.main import app
 from viva.composition import Components, _components
@@ -147,6 +149,28 @@ def test_exit_0_when_every_row_is_graded(tmp_path: Path, grader: CountingGrader)
     result = grade(answers, "-o", tmp_path / "o.jsonl")
     assert result.exit_code == 0, result.output
     assert "graded 4 of 4 rows" in result.output and "failed" not in result.output
+
+
+def test_a_row_answering_another_question_of_the_bank_names_it(
+    tmp_path: Path, grader: CountingGrader
+) -> None:
+    """A sheet whose question column is off by one: the grades say which question each answer
+    reads as, in the JSONL and in the readable report."""
+    keras = load_bank_file(REPO / "rubrics" / "keras.yaml")
+    early_stopping = " ".join(p.text for p in keras.question("keras-09").points)
+    data = [
+        {"id": "right", "question_id": "keras-09", "answer": early_stopping},
+        {"id": "shifted", "question_id": "keras-10", "answer": early_stopping},
+    ]
+    answers = write_jsonl(tmp_path / "a.jsonl", data)
+    assert grade(answers, "-o", tmp_path / "o.jsonl").exit_code == 0
+    out = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text().splitlines()]
+    by_id = {r["id"]: r for r in out}
+    assert by_id["right"]["other_question"] is None
+    assert by_id["shifted"]["other_question"]["id"] == "keras-09"
+    assert "other_question" in by_id["shifted"]["flags"]
+    assert grade(answers, "-o", tmp_path / "r.md").exit_code == 0
+    assert "Reads as an answer to keras-09" in (tmp_path / "r.md").read_text()
 
 
 @pytest.mark.parametrize("ext", ["jsonl", "csv", "md", "html", None])

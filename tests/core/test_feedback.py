@@ -24,6 +24,7 @@ from viva.domain.models import (
     Grade,
     Misconception,
     MisconceptionResult,
+    OtherQuestion,
     PointResult,
     Provenance,
     Question,
@@ -392,3 +393,26 @@ def test_a_quoted_misconception_contradicts_the_point_it_denies() -> None:
     # Without the link it is a misconception only.
     plain = apply_llm_review(grade, review, 0.25)
     assert plain.contradicts == [] and plain.misconceptions[0].triggered
+
+
+def test_a_review_that_finds_the_question_answered_drops_other_question() -> None:
+    elsewhere = OtherQuestion(id="q2", prompt="What is early stopping?", score=0.7)
+    low = make_grade({"random-drop": 0.1}, flags=["other_question"])
+    low = low.model_copy(update={"other_question": elsewhere})
+    covered = ok(
+        reply_text(
+            [
+                ("random-drop", "covered", "Dropout randomly zeroes units while training"),
+                ("co-adapt", "covered", "units cannot co-adapt"),
+                ("inference", "missing", ""),
+            ]
+        )
+    )
+    raised = apply_llm_review(low, covered, band=0.25)
+    assert raised.score > scoring.OTHER_QUESTION_OWN_MAX
+    assert "other_question" not in raised.flags and raised.other_question is None
+    # A review that leaves it earning nothing keeps the flag and the question it names.
+    nothing = ok(reply_text([(p.id, "missing", "") for p in Q.points]))
+    kept = apply_llm_review(low, nothing, band=0.25)
+    assert kept.score <= scoring.OTHER_QUESTION_OWN_MAX
+    assert "other_question" in kept.flags and kept.other_question == elsewhere

@@ -359,3 +359,64 @@ def test_a_sentence_of_the_reference_answer_fires_no_misconception(grader: Grade
     # A question without a reference answer keeps the point phrasings as the only rivals.
     bare = grader.grade(QUESTION.model_copy(update={"reference_answer": ""}), denial)
     assert bare.misconceptions[0].triggered and m.id == bare.misconceptions[0].id
+
+
+# --- answers meant for another question -------------------------------------------------------
+
+EARLY_STOP = Question(
+    id="early-stopping",
+    prompt="What is early stopping, and how do you set it up?",
+    topic="training",
+    points=(
+        RubricPoint(id="halt", text="Training halts when the validation loss stops improving."),
+        RubricPoint(id="patience", text="Patience sets how many epochs to wait for improvement."),
+    ),
+)
+EARLY_STOP_ANSWER = (
+    "Training halts when the validation loss stops improving. "
+    "Patience sets how many epochs to wait for an improvement."
+)
+
+
+def test_an_answer_meant_for_a_sibling_is_flagged_naming_it(fake_embedder: FakeEmbedder) -> None:
+    g = Grader(fake_embedder, CAL)
+    alone = g.grade(QUESTION, EARLY_STOP_ANSWER)
+    flagged = g.grade(QUESTION, EARLY_STOP_ANSWER, siblings=[EARLY_STOP])
+    assert alone.score == flagged.score <= 0.1
+    assert "other_question" not in alone.flags and alone.other_question is None
+    assert "other_question" in flagged.flags
+    assert flagged.other_question is not None
+    assert flagged.other_question.id == "early-stopping"
+    assert flagged.other_question.prompt == EARLY_STOP.prompt
+    assert flagged.other_question.score == g.grade(EARLY_STOP, EARLY_STOP_ANSWER).score >= 0.4
+    # Only the scoring changed nothing: every point reads the same with and without siblings.
+    assert flagged.points == alone.points
+
+
+def test_an_answer_that_earns_credit_is_never_checked_against_siblings(
+    fake_embedder: FakeEmbedder,
+) -> None:
+    g = Grader(fake_embedder, CAL)
+    both = GOOD + " " + EARLY_STOP_ANSWER
+    graded = g.grade(QUESTION, both, siblings=[EARLY_STOP])
+    assert graded.score > 0.5
+    assert "other_question" not in graded.flags
+
+
+def test_siblings_cost_no_model_pass(fake_embedder: FakeEmbedder) -> None:
+    g = Grader(fake_embedder, CAL)
+    g.grade(EARLY_STOP, EARLY_STOP_ANSWER)  # rubric vectors of both questions cached
+    g.grade(QUESTION, GOOD)
+    fake_embedder.calls.clear()
+    g.grade(QUESTION, EARLY_STOP_ANSWER, siblings=[EARLY_STOP])
+    assert fake_embedder.calls == [("embed_tokens", 2)]
+
+
+def test_blank_or_unrelated_answers_name_no_sibling(
+    fake_embedder: FakeEmbedder,
+) -> None:
+    # Blank, don't-know and unrelated answers earn nothing here and read as no other question.
+    g = Grader(fake_embedder, CAL)
+    for answer in ("", "I don't know", "Toast the rice in butter, then add warm stock slowly."):
+        graded = g.grade(QUESTION, answer, siblings=[EARLY_STOP])
+        assert "other_question" not in graded.flags, answer

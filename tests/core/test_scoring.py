@@ -93,3 +93,25 @@ def test_fitted_formula_equals_served_formula(keyword_cap: float) -> None:
     flags = [set(grader.from_features(f).flags) for f in feats]
     assert {"keyword_list"} in flags and any("off_topic" in f for f in flags)
     assert len({round(s, 3) for s in served}) >= 4
+
+
+def test_reads_as_other_needs_a_passing_sibling_nearer_by_the_margin() -> None:
+    margin = scoring.OTHER_QUESTION_MARGIN
+    own_topical = 0.3
+    near = own_topical + margin
+    # (score, topical) of the same answer graded against each sibling
+    assert scoring.reads_as_other(0.0, own_topical, [(0.6, near)]) == 0
+    assert scoring.reads_as_other(0.0, own_topical, [(0.6, near - 0.01)]) is None  # not nearer
+    assert scoring.reads_as_other(0.0, own_topical, [(0.39, near + 0.3)]) is None  # would fail
+    assert scoring.reads_as_other(0.0, own_topical, [(0.6, None)]) is None  # nothing to read
+    # the best-scoring of those that qualify; the first on a tie
+    others = [(0.5, near), (0.9, near - 0.1), (0.7, near), (0.7, near + 0.1)]
+    assert scoring.reads_as_other(0.0, own_topical, others) == 2
+
+
+def test_reads_as_other_only_for_answers_that_earn_nothing_here() -> None:
+    sibling = [(0.9, 0.9)]
+    assert scoring.reads_as_other(scoring.OTHER_QUESTION_OWN_MAX, 0.1, sibling) == 0
+    assert scoring.reads_as_other(scoring.OTHER_QUESTION_OWN_MAX + 0.01, 0.1, sibling) is None
+    assert scoring.reads_as_other(0.0, None, sibling) is None  # blank: no span was read
+    assert not scoring.may_read_as_other(0.0, None)

@@ -403,3 +403,44 @@ def test_keyboard_only(browser: Any, live_server: str) -> None:
     page.wait_for_selector("#view-report:not([hidden]) [data-testid=overall-score]")
     assert page.evaluate("document.activeElement.id") == "report-heading"
     page.close()
+
+
+def test_an_answer_meant_for_an_earlier_question_says_so(
+    browser: Any, live_server: str, bank: Bank
+) -> None:
+    """The candidate sends the first question's answer again at the second: the card names the
+    first question, as the API's grade does."""
+    import urllib.request
+
+    body = json.dumps({"bank_id": bank.id, "question_ids": ["keras-09", "keras-04"]}).encode()
+    req = urllib.request.Request(
+        live_server + "/v1/interviews", body, {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        interview_id = json.loads(resp.read())["id"]
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{live_server}/?interview={interview_id}")
+    page.wait_for_selector("#view-chat:not([hidden])")
+    answer = (
+        "Early stopping ends training once the validation loss has not improved for a few "
+        "epochs, so the model does not overfit. In Keras you pass an EarlyStopping callback "
+        "with monitor, patience and restore_best_weights to fit()."
+    )
+    for n in (1, 2):
+        page.fill("#answer", answer)
+        page.click("#send-button")
+        _wait_for_cards(page, n)
+        decline_follow_up(page)
+    cards = page.locator("#transcript [data-testid=grade-card]")
+    assert cards.nth(0).locator("[data-testid=other-question]").count() == 0
+    second = cards.nth(1)
+    assert "Reads as an answer to another question" in second.locator(".flags").inner_text()
+    shown = second.locator("[data-testid=other-question]").inner_text()
+    assert bank.question("keras-09").prompt in shown
+    responses = api_json(live_server, f"/v1/interviews/{interview_id}")["responses"]
+    grades = {r["question_id"]: r["grade"] for r in responses if r["grade"]}
+    assert grades["keras-09"]["other_question"] is None
+    assert grades["keras-04"]["other_question"]["id"] == "keras-09"
+    context.close()

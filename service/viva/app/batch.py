@@ -140,7 +140,7 @@ def _validate(raw: RawRow, bank: Bank, max_chars: int) -> tuple[GradedRow, Grade
     except QuestionNotFoundError:
         row.error = f"{where}: unknown question_id {qid!r} (bank {bank.id} v{bank.version})"
         return row, None
-    return row, GradeRequest(question, answer, bank.id, bank.version)
+    return row, GradeRequest(question, answer, bank.id, bank.version, bank.siblings(question.id))
 
 
 def grade_chunks(

@@ -48,9 +48,16 @@ class GradeBatcher:
         self._worker: threading.Thread | None = None
 
     def grade(
-        self, question: Question, answer: str, *, bank_id: str = "adhoc", bank_version: str = ""
+        self,
+        question: Question,
+        answer: str,
+        *,
+        bank_id: str = "adhoc",
+        bank_version: str = "",
+        siblings: Sequence[Question] = (),
     ) -> Grade:
-        pending = _Pending(GradeRequest(question, answer, bank_id, bank_version))
+        request = GradeRequest(question, answer, bank_id, bank_version, tuple(siblings))
+        pending = _Pending(request)
         with self._cond:
             if self._worker is None:
                 self._worker = threading.Thread(target=self._run, name="viva-batcher", daemon=True)

@@ -169,5 +169,9 @@ class Grading:
             )
         bank = self.banks.get(bank_id)
         return self._grade_one(
-            bank.question(question_id), answer, bank_id=bank.id, bank_version=bank.version
+            bank.question(question_id),
+            answer,
+            bank_id=bank.id,
+            bank_version=bank.version,
+            siblings=bank.siblings(question_id),
         )

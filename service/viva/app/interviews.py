@@ -268,7 +268,7 @@ class Interviews:
         state = iv.state
         if retry:
             first = self._retryable(iv, question.id)
-            grade = self._grade(iv, question, answer)
+            grade = self._grade(iv, question, answer, siblings=_asked_before(iv, question.id))
             grades = [first, grade]
             result = Answered(
                 grade,
@@ -283,7 +283,7 @@ class Interviews:
             )  # fmt: skip
             return result if won is None else _replayed_answer(won)
         state.check_can_respond(question.id)
-        grade = self._grade(iv, question, answer)
+        grade = self._grade(iv, question, answer, siblings=_asked_before(iv, question.id))
         practice = iv.mode == "practice"
         result = Answered(
             grade,
@@ -485,10 +485,19 @@ class Interviews:
         iv.state.check_can_respond(question_id)
         raise ConflictError(f"question {question_id!r} is not part of this interview")
 
-    def _grade(self, iv: InterviewRecord, question: Question, answer: str) -> Grade:
+    def _grade(
+        self,
+        iv: InterviewRecord,
+        question: Question,
+        answer: str,
+        *,
+        siblings: Sequence[Question] = (),
+    ) -> Grade:
         if self.reviews is not None:  # people's reviewed answers anchor this grade too
             question = self.reviews.question(iv.bank_id, question)
-        grade = self._grade_one(question, answer, bank_id=iv.bank_id, bank_version=iv.bank_version)
+        grade = self._grade_one(
+            question, answer, bank_id=iv.bank_id, bank_version=iv.bank_version, siblings=siblings
+        )
         if iv.feedback != "llm":
             return grade
         return self.reviewer.review(question, answer, grade)  # never raises
@@ -549,6 +558,13 @@ class Interviews:
         # Another request answered or skipped this question first.
         self.repo.get_interview(iv.id).state.check_can_respond(qid)
         raise ConflictError(f"question {qid!r} was answered by a concurrent request")
+
+
+def _asked_before(iv: InterviewRecord, question_id: str) -> tuple[Question, ...]:
+    """The interview's questions already answered or skipped: an answer meant for one of them
+    is named as such. Questions still to come are left out, so no grade shows their prompts."""
+    done = {r.question_id for r in iv.answers} - {question_id}
+    return tuple(q for q in iv.questions if q.id in done)
 
 
 def _time_taken(iv: InterviewRecord) -> float:

@@ -378,12 +378,18 @@ def apply_llm_review(
     # Praise for an answer that tried to steer the grader is what the steering asked for:
     # keep the advice (what to add, the tip), drop the compliments.
     good = [] if "prompt_injection" in flags else list(fb.good)
+    score = scoring.score(points, [m.applied_penalty for m in misconceptions])
+    other = grade.other_question
+    if other is not None and score > scoring.OTHER_QUESTION_OWN_MAX:
+        # The review found this question answered after all: "meant for another" no longer holds.
+        flags, other = [f for f in flags if f != "other_question"], None
     return grade.model_copy(
         update={
             "points": points,
             "misconceptions": misconceptions,
             "flags": flags,
-            "score": scoring.score(points, [m.applied_penalty for m in misconceptions]),
+            "other_question": other,
+            "score": score,
             "feedback_status": "ok",
             "feedback_reason": None,
             "feedback": Feedback(good=good, add=list(fb.add), tip=fb.tip),

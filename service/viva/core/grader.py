@@ -35,16 +35,19 @@ from viva.domain.models import (
     Grade,
     MisconceptionResult,
     NearestExample,
+    OtherQuestion,
     PointResult,
     Provenance,
     Question,
     Span,
 )
 
-GRADER_VERSION = "viva-grader/5"
+GRADER_VERSION = "viva-grader/6"
 """Bumped when the same bank and calibration would grade differently: 3, a misconception's
 rivals include the reference answer's sentences; 4, an answer that only says the question back
-fires no misconception; 5, keyword lists behind "<term> is" (guards.looks_like_keyword_list)."""
+fires no misconception; 5, keyword lists behind "<term> is" (guards.looks_like_keyword_list);
+6, an answer that earns nothing is flagged `other_question` when it reads as meant for one of
+the request's `siblings` (scoring.reads_as_other)."""
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
 # How the cache budget is split: token vectors (one row per word piece) dominate.
 _CACHE_SHARES = {"vectors": 0.15, "tokens": 0.4, "rubrics": 0.35, "anchors": 0.05, "links": 0.05}
@@ -70,6 +73,10 @@ class GradeRequest:
     answer: str
     bank_id: str = "adhoc"
     bank_version: str = ""
+    # Other questions the candidate may have meant to answer (the bank's, or an interview's
+    # asked so far): an answer that earns nothing is checked against them, and that costs no
+    # model pass, only the alignment.
+    siblings: tuple[Question, ...] = ()
 
 
 @dataclass
@@ -306,13 +313,57 @@ class Grader:
     # --- public -----------------------------------------------------------------------
 
     def grade(
-        self, question: Question, answer: str, *, bank_id: str = "adhoc", bank_version: str = ""
+        self,
+        question: Question,
+        answer: str,
+        *,
+        bank_id: str = "adhoc",
+        bank_version: str = "",
+        siblings: Sequence[Question] = (),
     ) -> Grade:
-        return self.grade_many([GradeRequest(question, answer, bank_id, bank_version)])[0]
+        request = GradeRequest(question, answer, bank_id, bank_version, tuple(siblings))
+        return self.grade_many([request])[0]
 
     def grade_many(self, requests: Sequence[GradeRequest]) -> list[Grade]:
         """Grades in one model batch: answers are embedded together, not one at a time."""
-        return [self.from_features(f) for f in self.features_many(requests)]
+        prepared = self._prepare_all(requests)
+        out: list[Grade] = []
+        for p, tokens in zip(prepared, self._embed_windows(prepared), strict=True):
+            f = self._features(p, tokens)
+            g = self.from_features(f)
+            if p.request.siblings and "prompt_injection" not in g.flags:
+                g = self._read_as_other(f, g, p.windows, tokens)
+            out.append(g)
+        return out
+
+    def _read_as_other(
+        self,
+        f: GradeFeatures,
+        g: Grade,
+        windows: list[tuple[int, int]],
+        tokens: Sequence[TokenEmbeddings],
+    ) -> Grade:
+        """The same answer graded against each sibling; flagged when it reads as meant for one."""
+        if not scoring.may_read_as_other(g.score, f.topical):
+            return g  # earned something, or said nothing: no sibling is graded
+        siblings = f.request.siblings
+        prepared = self._prepare_all(
+            [replace(f.request, question=s, siblings=()) for s in siblings]
+        )
+        # The windows depend on the answer alone, except where an injection guard reads the
+        # answer differently against another prompt: only those are embedded again.
+        redo = [p for p in prepared if p.windows != windows]
+        fresh = iter(self._embed_windows(redo))
+        others: list[tuple[float, float | None]] = []
+        for p in prepared:
+            sf = self._features(p, tokens if p.windows == windows else next(fresh))
+            others.append((self.from_features(sf).score, sf.topical))
+        i = scoring.reads_as_other(g.score, f.topical, others)
+        if i is None:
+            return g
+        other = OtherQuestion(id=siblings[i].id, prompt=siblings[i].prompt, score=others[i][0])
+        flags: list[Flag] = [*g.flags, "other_question"]
+        return g.model_copy(update={"flags": flags, "other_question": other})
 
     def embed_texts(self, texts: Sequence[str]) -> FloatArray:
         """Cached sentence vectors of rubric-side texts (points, alternatives, prompts)."""
@@ -598,11 +649,22 @@ class Grader:
 
     def features_many(self, requests: Sequence[GradeRequest]) -> list[GradeFeatures]:
         """The model-dependent half of grading; `from_features` finishes it for any calibration."""
+        prepared = self._prepare_all(requests)
+        return [
+            self._features(p, tokens)
+            for p, tokens in zip(prepared, self._embed_windows(prepared), strict=True)
+        ]
+
+    def _prepare_all(self, requests: Sequence[GradeRequest]) -> list[_Prepared]:
         prepared = [
             self._prepare(replace(r, question=anchors.with_strong_examples(r.question)))
             for r in requests
         ]
         self._warm_cache([p.request.question for p in prepared])
+        return prepared
+
+    def _embed_windows(self, prepared: Sequence[_Prepared]) -> list[list[TokenEmbeddings]]:
+        """Every answer's windows in one model pass, split back per answer."""
         window_texts: list[str] = []
         for p in prepared:
             window_texts.extend(p.request.answer[s:e] for s, e in p.windows)
@@ -610,12 +672,11 @@ class Grader:
         if window_texts:
             with self._model_lock:
                 token_embs = self.embedder.embed_tokens(window_texts)
-        out: list[GradeFeatures] = []
+        out: list[list[TokenEmbeddings]] = []
         pos = 0
         for p in prepared:
-            n = len(p.windows)
-            out.append(self._features(p, token_embs[pos : pos + n]))
-            pos += n
+            out.append(token_embs[pos : pos + len(p.windows)])
+            pos += len(p.windows)
         return out
 
     def from_features(

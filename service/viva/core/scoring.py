@@ -11,7 +11,7 @@ Thresholds a calibration fits (coverage weights and bias, the pass threshold) li
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Literal, Protocol
 
 import numpy as np
@@ -94,6 +94,42 @@ the rubric: a recipe with a few incidental shared words."""
 
 OFF_TOPIC_MIN_WORDS = 8
 """Terse answers say too little to call off-topic on the loose rule; the calibration judges them."""
+
+# --- answers meant for another question -----------------------------------------------------
+
+OTHER_QUESTION_OWN_MAX = 0.1
+"""An answer is said to read as meant for another question of the bank only when it earns at
+most this for the question asked: it names why the answer earned nothing, it never moves a
+score."""
+
+OTHER_QUESTION_MARGIN = 0.2
+"""...and it would not need work (PASSING) as an answer to the other question, whose prompt or
+points it is at least this much nearer (best span cosine, `GradeFeatures.topical`). Designed on
+Mohler's assignments, whose neighbouring questions share answers ("What does a function
+signature include?" beside "How are overloaded functions told apart?"): a correct answer that
+also answers its neighbour is what a smaller margin flags."""
+
+
+def may_read_as_other(own_score: float, own_topical: float | None) -> bool:
+    """Whether an answer is worth grading against other questions at all."""
+    return own_topical is not None and own_score <= OTHER_QUESTION_OWN_MAX
+
+
+def reads_as_other(
+    own_score: float, own_topical: float | None, others: Sequence[tuple[float, float | None]]
+) -> int | None:
+    """Which of `others` (score, topical), graded with the same answer, it was meant for: the
+    best-scoring one that passes both rules above, the first on a tie; None when none does."""
+    if own_topical is None or not may_read_as_other(own_score, own_topical):
+        return None
+    best: int | None = None
+    for i, (s, t) in enumerate(others):
+        if t is None or s < PASSING or t - own_topical < OTHER_QUESTION_MARGIN:
+            continue
+        if best is None or s > others[best][0]:
+            best = i
+    return best
+
 
 # --- feature extraction ---------------------------------------------------------------------
 

@@ -223,6 +223,10 @@ class Bank(_Strict):
             raise ValueError(f"duplicate question ids: {', '.join(dupes)}")
         return self
 
+    def siblings(self, question_id: str) -> tuple[Question, ...]:
+        """The bank's other questions: what an answer to `question_id` may have been meant for."""
+        return tuple(q for q in self.questions if q.id != question_id)
+
     def question(self, question_id: str) -> Question:
         for q in self.questions:
             if q.id == question_id:
@@ -248,6 +252,7 @@ Flag = Literal[
     "off_topic",
     "truncated",
     "contradicts",
+    "other_question",
 ]
 
 FeedbackStatus = Literal["off", "ok", "unavailable"]
@@ -337,12 +342,22 @@ class Anchoring(_Strict):
     nearest: NearestExample | None = None
 
 
+class OtherQuestion(_Strict):
+    """The question of the same bank (or interview) an answer that earned nothing here reads as
+    meant for, and what it would score there (core/scoring.py: reads_as_other)."""
+
+    id: str
+    prompt: str
+    score: float = Field(ge=0, le=1)
+
+
 class Grade(_Strict):
     question_id: str
     score: float = Field(ge=0, le=1)
     points: list[PointResult]
     misconceptions: list[MisconceptionResult] = []
     flags: list[Flag] = []
+    other_question: OtherQuestion | None = None  # with the "other_question" flag
     provenance: Provenance
     anchoring: Anchoring | None = None
     feedback_status: FeedbackStatus = "off"

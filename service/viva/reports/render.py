@@ -119,6 +119,11 @@ _Time taken: {{ it.time_taken_s | round(1) }} s\
 **Flags:** {{ it.grade.flags | join(", ") }}
 
 {% endif %}
+{% if it.grade.other_question %}
+**Reads as an answer to {{ it.grade.other_question.id }}** \
+({{ it.grade.other_question.score | pct }} there): {{ it.grade.other_question.prompt }}
+
+{% endif %}
 {% for p in it.grade.points %}
 - {% if p.covered %}✅{% elif p.coverage >= PARTIAL %}◐{% else %}❌{% endif %} \
 **{{ p.id }}** ({{ p.coverage | pct }}, weight {{ p.weight | round(2) }}): {{ p.text }}\
@@ -259,6 +264,9 @@ evidence(it.grade)) %}{% if hit %}<mark>{{ text }}</mark>{% else %}{{ text }}{% 
 {% if not it.answer.strip() %}<em>(empty)</em>{% endif %}</div>{% endif %}
 {% if it.grade %}
 {% for f in it.grade.flags %}<span class="flag">{{ f }}</span>{% endfor %}
+{% if it.grade.other_question %}<p class="miss">Reads as an answer to
+{{ it.grade.other_question.id }} ({{ it.grade.other_question.score | pct }} there):
+{{ it.grade.other_question.prompt }}</p>{% endif %}
 <ul>{% for p in it.grade.points %}
 <li class="{{ 'ok' if p.covered else 'miss' }}">{{ '✔' if p.covered else '✘' }}
 {{ p.text }} <span class="meta">({{ p.coverage | pct }}{% if it.follow_up and p.id in

@@ -76,6 +76,7 @@ const FLAG_TEXT = {
   truncated: "Answer was cut to the length limit",
   vague: "Vague: nothing specific enough to check",
   contradicts: "States the opposite of a key point",
+  other_question: "Reads as an answer to another question",
 };
 
 export function scoreBadge(score, label, testid) {
@@ -152,6 +153,10 @@ export function gradeCard(grade, opts) {
   );
   if (flags.length) {
     card.append(h("ul", { class: "flags", "aria-label": "Flags" }, ...flags.map((f) => h("li", { class: `flag flag--${f}`, text: FLAG_TEXT[f] || String(f).replace(/_/g, " ") }))));
+  }
+  const other = grade.other_question;
+  if (other) {
+    card.append(h("p", { class: "muted", dataset: { testid: "other-question" }, text: `This reads as an answer to another question (${pct(other.score)} there): “${other.prompt}”` }));
   }
   const near = grade.anchoring && grade.anchoring.nearest;
   if (near && near.weight >= 0.5) {
