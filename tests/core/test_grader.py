@@ -389,7 +389,7 @@ def test_an_answer_meant_for_a_sibling_is_flagged_naming_it(fake_embedder: FakeE
     assert flagged.other_question.id == "early-stopping"
     assert flagged.other_question.prompt == EARLY_STOP.prompt
     assert flagged.other_question.score == g.grade(EARLY_STOP, EARLY_STOP_ANSWER).score >= 0.4
-    # Only the scoring changed nothing: every point reads the same with and without siblings.
+    # The flag explains the grade and changes nothing in it: every point reads the same.
     assert flagged.points == alone.points
 
 

@@ -332,19 +332,15 @@ class Grader:
             f = self._features(p, tokens)
             g = self.from_features(f)
             if p.request.siblings and "prompt_injection" not in g.flags:
-                g = self._read_as_other(f, g, p.windows, tokens)
+                g = self._read_as_other(f, g, p, tokens)
             out.append(g)
         return out
 
     def _read_as_other(
-        self,
-        f: GradeFeatures,
-        g: Grade,
-        windows: list[tuple[int, int]],
-        tokens: Sequence[TokenEmbeddings],
+        self, f: GradeFeatures, g: Grade, own: _Prepared, tokens: Sequence[TokenEmbeddings]
     ) -> Grade:
         """The same answer graded against each sibling; flagged when it reads as meant for one."""
-        if not scoring.may_read_as_other(g.score, f.topical):
+        if not scoring.may_read_as_other(g.score, f.topical) or f.topical is None:
             return g  # earned something, or said nothing: no sibling is graded
         siblings = f.request.siblings
         prepared = self._prepare_all(
@@ -352,11 +348,23 @@ class Grader:
         )
         # The windows depend on the answer alone, except where an injection guard reads the
         # answer differently against another prompt: only those are embedded again.
-        redo = [p for p in prepared if p.windows != windows]
+        redo = [p for p in prepared if p.windows != own.windows]
         fresh = iter(self._embed_windows(redo))
+        _, vecs = self._span_vectors(own, tokens)
         others: list[tuple[float, float | None]] = []
         for p in prepared:
-            sf = self._features(p, tokens if p.windows == windows else next(fresh))
+            if p.windows == own.windows:
+                # A sibling's topical is the best of these spans (or fewer) against its prompt
+                # and phrasings: when even that is not nearer by the margin, skip grading it.
+                q = p.request.question
+                texts = [q.prompt, *(ph for pt in q.points for ph in pt.phrasings)]
+                bound = float((vecs @ self.embed_texts(texts).T).max()) if len(vecs) else -1.0
+                if bound - f.topical < scoring.OTHER_QUESTION_MARGIN:
+                    others.append((0.0, None))
+                    continue
+                sf = self._features(p, tokens)
+            else:
+                sf = self._features(p, next(fresh))
             others.append((self.from_features(sf).score, sf.topical))
         i = scoring.reads_as_other(g.score, f.topical, others)
         if i is None:
