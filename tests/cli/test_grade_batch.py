@@ -169,6 +169,8 @@ def test_a_row_answering_another_question_of_the_bank_names_it(
     assert by_id["right"]["other_question"] is None
     assert by_id["shifted"]["other_question"]["id"] == "keras-09"
     assert "other_question" in by_id["shifted"]["flags"]
+    shown = grade(answers)  # the terminal table, no output file
+    assert "other_question: reads as keras-09" in " ".join(shown.output.split())
     assert grade(answers, "-o", tmp_path / "r.md").exit_code == 0
     assert "Reads as an answer to keras-09" in (tmp_path / "r.md").read_text()
 

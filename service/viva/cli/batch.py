@@ -449,7 +449,12 @@ def _print_summary(graded: list[Any], bank: Any) -> None:
             r.question_id or "",
             f"{g.score:.2f}",
             f"{len(g.covered)}/{len(g.points)}",
-            ", ".join(g.flags),
+            ", ".join(
+                f"{f}: reads as {g.other_question.id}"
+                if f == "other_question" and g.other_question
+                else f
+                for f in g.flags
+            ),
         )
     Console(width=max(100, Console().width)).print(table)
 
