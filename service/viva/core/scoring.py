@@ -106,8 +106,8 @@ OTHER_QUESTION_MARGIN = 0.2
 """...and it would not need work (PASSING) as an answer to the other question, whose prompt or
 points it is at least this much nearer (best span cosine, `GradeFeatures.topical`). Designed on
 Mohler's assignments, whose neighbouring questions share answers ("What does a function
-signature include?" beside "How are overloaded functions told apart?"): a correct answer that
-also answers its neighbour is what a smaller margin flags."""
+signature include?" beside "How are overloaded functions differentiated by the compiler?"): a
+correct answer that also answers its neighbour is what a smaller margin flags."""
 
 
 def may_read_as_other(own_score: float, own_topical: float | None) -> bool:
