@@ -98,6 +98,14 @@ def reply_text(points: list[tuple[str, str, str]], mis: list[tuple[str, str]] | 
     )
 
 
+# Verdicts with literal quotes from ANSWER: two points covered, inference missing.
+TWO_COVERED = [
+    ("random-drop", "covered", "Dropout randomly zeroes units while training"),
+    ("co-adapt", "covered", "units cannot co-adapt"),
+    ("inference", "missing", ""),
+]
+
+
 def ok(reply: str, answer: str = ANSWER) -> LLMReview:
     return LLMReview(
         status="ok",
@@ -208,15 +216,7 @@ def test_bounded_coverage(base: float, verdict: Any, may_raise: bool, expected: 
 
 def test_apply_moves_within_band_and_recomputes_score_like_the_grader() -> None:
     grade = make_grade({"random-drop": 0.6, "co-adapt": 0.4, "inference": 0.3})
-    review = ok(
-        reply_text(
-            [
-                ("random-drop", "covered", "Dropout randomly zeroes units while training"),
-                ("co-adapt", "covered", "units cannot co-adapt"),
-                ("inference", "missing", ""),
-            ]
-        )
-    )
+    review = ok(reply_text(TWO_COVERED))
     out = apply_llm_review(grade, review, band=0.25)
     cov = {p.id: (p.embedding_coverage, p.coverage, p.llm_verdict) for p in out.points}
     assert cov == {
@@ -399,15 +399,7 @@ def test_a_review_that_finds_the_question_answered_drops_other_question() -> Non
     elsewhere = OtherQuestion(id="q2", prompt="What is early stopping?", score=0.7)
     low = make_grade({"random-drop": 0.1}, flags=["other_question"])
     low = low.model_copy(update={"other_question": elsewhere})
-    covered = ok(
-        reply_text(
-            [
-                ("random-drop", "covered", "Dropout randomly zeroes units while training"),
-                ("co-adapt", "covered", "units cannot co-adapt"),
-                ("inference", "missing", ""),
-            ]
-        )
-    )
+    covered = ok(reply_text(TWO_COVERED))
     raised = apply_llm_review(low, covered, band=0.25)
     assert raised.score > scoring.OTHER_QUESTION_OWN_MAX
     assert "other_question" not in raised.flags and raised.other_question is None
